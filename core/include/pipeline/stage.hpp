@@ -1,0 +1,97 @@
+// The stage contract: a stage type declares typed ports and parameters (StageInfo); the core checks
+// a config against them, then creates one Stage per stage instance and runs it with a StageContext.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/artifact.hpp"
+#include "pipeline/error.hpp"
+#include "pipeline/params.hpp"
+#include "pipeline/value.hpp"
+
+namespace pipeline {
+
+struct PortSpec {
+  std::string name;
+  std::string type;  // artifact type, e.g. "dataset"; "any" accepts every type (inputs only)
+  std::string doc;
+  bool optional = false;  // inputs only: may be left unconnected
+};
+
+// Collects every problem found before running, so a user sees them all at once.
+class Diagnostics {
+ public:
+  virtual ~Diagnostics();
+  virtual void error(const Location& where, const std::string& message) = 0;
+};
+
+// What a running stage can ask of the run.
+class StageContext {
+ public:
+  virtual ~StageContext();
+
+  virtual const std::string& stage_id() const = 0;
+  // Derived from the experiment seed and the stage id: stable across runs, distinct per stage.
+  virtual std::uint64_t seed() const = 0;
+
+  virtual bool has_input(std::string_view port) const = 0;
+  // The artifact connected to an input port; throws Error(missing_input) when unconnected.
+  virtual ArtifactPtr input(std::string_view port) const = 0;
+  template <class T>
+  std::shared_ptr<const T> input_as(std::string_view port) const;
+
+  virtual void set_output(std::string_view port, ArtifactPtr artifact) = 0;
+
+  // Results that go into the run's metrics.json under this stage's id.
+  virtual void metric(std::string_view key, Value value) = 0;
+  // A transient status line (epoch, loss, items/s); rate-limited and shown in place on a terminal.
+  virtual void progress(std::string_view status) = 0;
+  // A permanent line of output, prefixed with the stage id.
+  virtual void log(std::string_view line) = 0;
+
+  // True once the user asked the run to stop (SIGINT). Long loops check it between steps.
+  virtual bool stop_requested() const = 0;
+  // Throws Error(cancelled) when a stop was requested.
+  void throw_if_stopped() const;
+
+  // A directory of this stage's own in the run record, created on first use.
+  virtual std::filesystem::path work_dir() = 0;
+};
+
+class Stage {
+ public:
+  virtual ~Stage();
+  virtual void run(StageContext& context) = 0;
+};
+
+struct StageInfo {
+  std::string name;  // the stage type, used as `plugin:` in YAML
+  std::string doc;   // one line
+  std::vector<PortSpec> inputs;
+  std::vector<PortSpec> outputs;
+  std::vector<ParamSpec> params;
+  // The stage keeps all cores busy (oneDNN); the scheduler runs such stages one at a time so they
+  // do not oversubscribe the machine, while other stages overlap them.
+  bool compute = false;
+  std::function<std::unique_ptr<Stage>(const Params&)> create;
+  // Optional checks beyond the schema, run during validation (e.g. shape inference).
+  std::function<void(const Params&, Diagnostics&)> check;
+};
+
+template <class T>
+std::shared_ptr<const T> StageContext::input_as(std::string_view port) const {
+  ArtifactPtr a = input(port);
+  auto typed = std::dynamic_pointer_cast<const T>(a);
+  if (!typed)
+    throw Error(ErrorCode::internal, "input '" + std::string(port) + "' holds a '" + a->type() +
+                                         "' artifact of an unexpected C++ type");
+  return typed;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,139 @@
+#include "config/yaml_reader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <regex>
+#include <sstream>
+
+namespace pipeline::config {
+namespace {
+
+Location location_of(const YAML::Mark& mark, const std::string& label, const Location& fallback) {
+  if (mark.is_null() || mark.line < 0) return fallback;
+  return Location{label, mark.line + 1, mark.column + 1};
+}
+
+bool is_quoted(const YAML::Node& node) {
+  const std::string& tag = node.Tag();
+  return tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "!!str";
+}
+
+Value convert(const YAML::Node& node, const std::string& label, const Location& fallback,
+              std::vector<Error>& errors) {
+  const Location here = location_of(node.Mark(), label, fallback);
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null: return Value().at(here);
+    case YAML::NodeType::Scalar: return typed_scalar(node.Scalar(), is_quoted(node)).at(here);
+    case YAML::NodeType::Sequence: {
+      Value list = Value::list();
+      for (const auto& item : node) list.push_back(convert(item, label, here, errors));
+      return list.at(here);
+    }
+    case YAML::NodeType::Map: {
+      Value map = Value::map();
+      std::map<std::string, Location> seen;
+      for (const auto& kv : node) {
+        const Location key_loc = location_of(kv.first.Mark(), label, here);
+        if (!kv.first.IsScalar()) {
+          errors.emplace_back(ErrorCode::config_syntax, "map keys must be plain strings", key_loc);
+          continue;
+        }
+        const std::string key = kv.first.Scalar();
+        if (auto it = seen.find(key); it != seen.end()) {
+          errors.emplace_back(ErrorCode::config_syntax,
+                              "duplicate key '" + key + "' (first defined at line " +
+                                  std::to_string(it->second.line) + ")",
+                              key_loc);
+          continue;  // the first definition wins, as yaml-cpp's lookup would have it
+        }
+        seen.emplace(key, key_loc);
+        map.set(key, convert(kv.second, label, key_loc, errors), key_loc);
+      }
+      return map.at(here);
+    }
+  }
+  return Value().at(here);
+}
+
+}  // namespace
+
+Value typed_scalar(const std::string& text, bool quoted) {
+  if (quoted) return Value::string(text);
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
+    return Value();
+  if (text == "true" || text == "True" || text == "TRUE") return Value::boolean(true);
+  if (text == "false" || text == "False" || text == "FALSE") return Value::boolean(false);
+
+  static const std::regex int_re("[-+]?[0-9]+");
+  static const std::regex hex_re("0x[0-9a-fA-F]+");
+  static const std::regex float_re(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (std::regex_match(text, int_re)) {
+    std::int64_t i = 0;
+    const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
+    auto res = std::from_chars(begin, text.data() + text.size(), i);
+    if (res.ec == std::errc() && res.ptr == text.data() + text.size()) return Value::integer(i);
+    return Value::real(std::strtod(text.c_str(), nullptr));  // too large for int64
+  }
+  if (std::regex_match(text, hex_re)) {
+    std::uint64_t u = 0;
+    auto res = std::from_chars(text.data() + 2, text.data() + text.size(), u, 16);
+    if (res.ec == std::errc() && u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return Value::integer(static_cast<std::int64_t>(u));
+  }
+  if (std::regex_match(text, float_re)) return Value::real(std::strtod(text.c_str(), nullptr));
+  if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf")
+    return Value::real(std::numeric_limits<double>::infinity());
+  if (text == "-.inf" || text == "-.Inf" || text == "-.INF")
+    return Value::real(-std::numeric_limits<double>::infinity());
+  if (text == ".nan" || text == ".NaN" || text == ".NAN")
+    return Value::real(std::numeric_limits<double>::quiet_NaN());
+  return Value::string(text);
+}
+
+Value parse_yaml(const std::string& text, const std::string& label, std::vector<Error>& errors) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    errors.emplace_back(ErrorCode::config_syntax, "invalid YAML: " + e.msg,
+                        location_of(e.mark, label, Location{label, 1, 1}));
+    return Value();
+  }
+  if (docs.empty()) return Value().at(Location{label, 1, 1});
+  if (docs.size() > 1) {
+    errors.emplace_back(ErrorCode::config_syntax,
+                        "expected one YAML document, found " + std::to_string(docs.size()),
+                        location_of(docs[1].Mark(), label, Location{label, 1, 1}));
+  }
+  return convert(docs[0], label, Location{label, 1, 1}, errors);
+}
+
+Value read_yaml_file(const std::filesystem::path& file, const std::string& label,
+                     std::vector<Error>& errors) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    errors.emplace_back(ErrorCode::io, "cannot read experiment file: it is a directory",
+                        Location{label});
+    return Value();
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    errors.emplace_back(ErrorCode::io, "cannot read experiment file: " +
+                                           std::string(std::strerror(errno)),
+                        Location{label});
+    return Value();
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_yaml(text.str(), label, errors);
+}
+
+}  // namespace pipeline::config

@@ -1,0 +1,65 @@
+// Plan: a validated experiment, ready to run. Building one checks everything that can be known
+// before running and reports every problem at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipeline/error.hpp"
+#include "pipeline/params.hpp"
+#include "plugin/plugin_set.hpp"
+
+namespace pipeline {
+
+struct PlannedInput {
+  std::string port;           // the consuming stage's input port
+  std::size_t producer;       // index into Plan::stages
+  std::string producer_port;  // the producing stage's output port
+};
+
+struct PlannedStage {
+  std::string id;
+  const RegisteredStage* type = nullptr;
+  Params params;
+  Location location;  // of the stage's key in the config
+  std::vector<PlannedInput> inputs;
+  std::uint64_t seed = 0;
+};
+
+struct Plan {
+  std::string experiment;
+  std::string file;
+  std::uint64_t seed = 0;
+  std::vector<PlannedStage> stages;  // in a topological order: producers before consumers
+};
+
+// A `--set STAGE.PARAM=VALUE` override, applied before validation.
+struct Override {
+  std::string stage;
+  std::string param;
+  Value value;  // parsed as YAML, located at the command line
+};
+// Parses "STAGE.PARAM=VALUE"; throws Error(usage) when malformed.
+Override parse_override(const std::string& text);
+
+struct PlanResult {
+  Plan plan;
+  std::vector<Error> errors;  // sorted by location; empty when the plan is valid
+  bool ok() const { return errors.empty(); }
+};
+
+// `label` is how the file is named in messages; relative paths in `path` parameters are resolved
+// against `base_dir`.
+PlanResult build_plan(const Value& config, const std::string& label,
+                      const std::filesystem::path& base_dir, const PluginSet& plugins,
+                      const std::vector<Override>& overrides = {});
+
+// Reads FILE and builds its plan (syntax errors included in the result).
+PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,
+                     const std::vector<Override>& overrides = {});
+
+// The closest candidate within a small edit distance, or "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace pipeline

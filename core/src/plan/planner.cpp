@@ -1,0 +1,471 @@
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "config/yaml_reader.hpp"
+#include "plan/param_check.hpp"
+#include "plan/plan.hpp"
+#include "pipeline/rng.hpp"
+
+namespace pipeline {
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    std::size_t d = distance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
+Override parse_override(const std::string& text) {
+  const auto eq = text.find('=');
+  const auto dot = text.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq)
+    throw Error(ErrorCode::usage, "--set expects STAGE.PARAM=VALUE, got '" + text + "'");
+  Override o;
+  o.stage = text.substr(0, dot);
+  o.param = text.substr(dot + 1, eq - dot - 1);
+  std::vector<Error> errors;
+  const std::string label = "--set " + text.substr(0, eq);
+  o.value = config::parse_yaml(text.substr(eq + 1), label, errors);
+  if (!errors.empty())
+    throw Error(ErrorCode::usage, "--set " + text + ": value is not valid YAML: " + errors[0].message());
+  // Locate every node at the command line: a bad override is reported as "--set a.b: error: ...".
+  std::function<void(Value&)> relocate = [&](Value& v) {
+    v.at(Location{label});
+    if (v.is_list())
+      for (auto& item : v.items()) relocate(item);
+  };
+  relocate(o.value);
+  return o;
+}
+
+namespace {
+
+class ErrorList : public Diagnostics {
+ public:
+  explicit ErrorList(std::vector<Error>& out) : out_(out) {}
+  void error(const Location& where, const std::string& message) override {
+    out_.emplace_back(ErrorCode::config_schema, message, where);
+  }
+  void error(ErrorCode code, const Location& where, const std::string& message) {
+    out_.emplace_back(code, message, where);
+  }
+
+ private:
+  std::vector<Error>& out_;
+};
+
+// Puts the stage in front of what a plugin's check reports.
+class PrefixedDiagnostics : public Diagnostics {
+ public:
+  PrefixedDiagnostics(Diagnostics& inner, std::string prefix) : inner_(inner), prefix_(std::move(prefix)) {}
+  void error(const Location& where, const std::string& message) override {
+    inner_.error(where, prefix_ + message);
+  }
+
+ private:
+  Diagnostics& inner_;
+  std::string prefix_;
+};
+
+std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::vector<std::string> port_names(const std::vector<PortSpec>& ports) {
+  std::vector<std::string> names;
+  for (const auto& p : ports) names.push_back(p.name);
+  return names;
+}
+
+const PortSpec* find_port(const std::vector<PortSpec>& ports, const std::string& name) {
+  for (const auto& p : ports)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::string hint(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string h = did_you_mean(word, candidates);
+  return h.empty() ? "" : "; did you mean '" + h + "'?";
+}
+
+// One `inputs:` entry before its reference is resolved.
+struct RawInput {
+  std::string port;
+  std::string stage;
+  std::string stage_port;  // empty: the producer's only output
+  Location location;       // of the reference value
+};
+
+struct StageDraft {
+  std::string id;
+  Location location;
+  const RegisteredStage* type = nullptr;
+  Params params;
+  bool params_ok = true;
+  std::vector<RawInput> inputs;
+};
+
+}  // namespace
+
+namespace {
+
+// Errors in file order; command-line (--set) errors, which have no line, first and in the order
+// given.
+void sort_errors(std::vector<Error>& errors) {
+  std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
+    return std::tie(a.location().line, a.location().column) <
+           std::tie(b.location().line, b.location().column);
+  });
+}
+
+void plan_into(PlanResult& result, const Value& config, const std::string& label,
+               const std::filesystem::path& base_dir, const PluginSet& plugins,
+               const std::vector<Override>& overrides);
+
+}  // namespace
+
+PlanResult build_plan(const Value& config, const std::string& label,
+                      const std::filesystem::path& base_dir, const PluginSet& plugins,
+                      const std::vector<Override>& overrides) {
+  PlanResult result;
+  plan_into(result, config, label, base_dir, plugins, overrides);
+  sort_errors(result.errors);
+  return result;
+}
+
+namespace {
+
+void plan_into(PlanResult& result, const Value& config, const std::string& label,
+               const std::filesystem::path& base_dir, const PluginSet& plugins,
+               const std::vector<Override>& overrides) {
+  ErrorList diag(result.errors);
+  Plan& plan = result.plan;
+  plan.file = label;
+  const Location top{label, 1, 1};
+
+  if (config.is_null()) {
+    diag.error(top, "empty experiment file; expected keys 'experiment', 'seed' and 'stages'");
+    return;
+  }
+  if (!config.is_map()) {
+    diag.error(config.location(),
+               "an experiment must be a map with keys 'experiment', 'seed' and 'stages'");
+    return;
+  }
+
+  static const std::vector<std::string> top_keys = {"experiment", "description", "seed", "stages"};
+  for (const auto& [key, value] : config.entries()) {
+    if (std::find(top_keys.begin(), top_keys.end(), key) != top_keys.end()) continue;
+    if (key == "sweep") {
+      diag.error(config.key_location(key), "'sweep' is not supported by this version of pipeline");
+      continue;
+    }
+    diag.error(config.key_location(key), "unknown top-level key '" + key + "'" + hint(key, top_keys) +
+                                             " (expected experiment, description, seed, stages)");
+  }
+
+  plan.experiment = std::filesystem::path(label).stem().string();
+  if (const Value* name = config.find("experiment")) {
+    static const std::regex name_re("[A-Za-z0-9_][A-Za-z0-9_.-]*");
+    // The name becomes a directory of the run record, so it must be one plain path component.
+    if (!name->is_string() || !std::regex_match(name->as_string(), name_re))
+      diag.error(name->location(), "'experiment' must be a name of letters, digits, '_', '-' and '.', got '" +
+                                       name->str() + "'");
+    else
+      plan.experiment = name->as_string();
+  }
+  if (const Value* seed = config.find("seed")) {
+    if (!seed->is_int() || seed->as_int() < 0)
+      diag.error(seed->location(), "'seed' must be a non-negative integer, got " + seed->str());
+    else
+      plan.seed = static_cast<std::uint64_t>(seed->as_int());
+  }
+
+  const Value* stages = config.find("stages");
+  if (!stages) {
+    diag.error(top, "missing 'stages': an experiment needs at least one stage");
+    return;
+  }
+  if (!stages->is_map() || stages->size() == 0) {
+    diag.error(stages->is_null() ? config.key_location("stages") : stages->location(),
+               "'stages' must be a map of stage ids to stages, with at least one stage");
+    return;
+  }
+
+  // Overrides apply to the config before anything is checked, so they are checked like the file.
+  Value stages_with_overrides = *stages;
+  for (const auto& o : overrides) {
+    Value* stage = stages_with_overrides.find(o.stage);
+    if (!stage || !stage->is_map()) {
+      std::vector<std::string> ids;
+      for (const auto& [id, _] : stages->entries()) ids.push_back(id);
+      diag.error(ErrorCode::usage, o.value.location(),
+                 "--set names unknown stage '" + o.stage + "'" + hint(o.stage, ids));
+      continue;
+    }
+    Value* params = stage->find("params");
+    if (!params || params->is_null()) {
+      params = &stage->set("params", Value::map());
+    }
+    if (params->is_map()) params->set(o.param, o.value, o.value.location());
+  }
+
+  static const std::regex id_re("[A-Za-z_][A-Za-z0-9_-]*");
+  static const std::vector<std::string> stage_keys = {"plugin", "params", "inputs", "doc"};
+  std::vector<StageDraft> drafts;
+  std::map<std::string, std::size_t> index;
+  for (const auto& [id, spec] : stages_with_overrides.entries()) {
+    StageDraft d;
+    d.id = id;
+    d.location = stages_with_overrides.key_location(id);
+    const std::string ctx = "stage '" + id + "'";
+    if (!std::regex_match(id, id_re))
+      diag.error(d.location, ctx + ": a stage id must start with a letter or '_' and contain only "
+                                   "letters, digits, '_' and '-'");
+    index.emplace(id, drafts.size());
+    if (!spec.is_map()) {
+      diag.error(spec.location().known() ? spec.location() : d.location,
+                 ctx + ": expected a map with 'plugin', 'params' and 'inputs'");
+      d.params_ok = false;
+      drafts.push_back(std::move(d));
+      continue;
+    }
+    const Value* plugin = spec.find("plugin");
+    if (!plugin || plugin->is_null()) {
+      diag.error(d.location, ctx + ": missing 'plugin' (the stage type to run)");
+    } else if (!plugin->is_string()) {
+      diag.error(plugin->location(), ctx + ": 'plugin' must be a stage type name, got " + plugin->str());
+    } else if (!(d.type = plugins.find_stage(plugin->as_string()))) {
+      diag.error(ErrorCode::unknown_plugin, plugin->location(),
+                 ctx + ": unknown plugin '" + plugin->as_string() + "'" +
+                     hint(plugin->as_string(), plugins.stage_names()));
+    }
+
+    const std::string tctx = d.type ? ctx + " (" + d.type->info.name + ")" : ctx;
+    for (const auto& [key, _] : spec.entries())
+      if (std::find(stage_keys.begin(), stage_keys.end(), key) == stage_keys.end())
+        diag.error(spec.key_location(key),
+                   tctx + ": unknown key '" + key + "'" + hint(key, stage_keys) +
+                       " (expected plugin, params, inputs, doc)");
+    const Value* params = spec.find("params");
+    if (d.type) {
+      const std::size_t before = result.errors.size();
+      d.params = check_params(d.type->info.params, params ? *params : Value(), tctx, d.location,
+                              base_dir, diag);
+      d.params_ok = result.errors.size() == before;
+    } else {
+      d.params_ok = false;
+    }
+
+    if (const Value* inputs = spec.find("inputs"); inputs && !inputs->is_null()) {
+      if (!inputs->is_map()) {
+        diag.error(inputs->location(), tctx + ": 'inputs' must be a map of input ports to 'stage' or 'stage.port'");
+      } else {
+        for (const auto& [port, ref] : inputs->entries()) {
+          if (d.type && !find_port(d.type->info.inputs, port)) {
+            const auto names = port_names(d.type->info.inputs);
+            diag.error(inputs->key_location(port),
+                       tctx + ": unknown input '" + port + "'" + hint(port, names) +
+                           (names.empty() ? " (it takes no inputs)" : " (inputs: " + join(names) + ")"));
+            continue;
+          }
+          if (!ref.is_string() || ref.as_string().empty()) {
+            diag.error(ref.location().known() ? ref.location() : inputs->key_location(port),
+                       tctx + ": input '" + port + "' must name a stage as 'stage' or 'stage.port'");
+            continue;
+          }
+          RawInput in;
+          in.port = port;
+          in.location = ref.location();
+          const std::string& text = ref.as_string();
+          const auto dot = text.find('.');
+          in.stage = text.substr(0, dot);
+          if (dot != std::string::npos) in.stage_port = text.substr(dot + 1);
+          d.inputs.push_back(std::move(in));
+        }
+      }
+    }
+    if (d.type) {
+      for (const auto& port : d.type->info.inputs) {
+        bool connected = std::any_of(d.inputs.begin(), d.inputs.end(),
+                                     [&](const RawInput& in) { return in.port == port.name; });
+        bool listed = spec.find("inputs") && spec.find("inputs")->find(port.name);
+        if (!connected && !listed && !port.optional)
+          diag.error(ErrorCode::missing_input, d.location,
+                     tctx + ": missing required input '" + port.name + "' (" + port.type + ": " +
+                         port.doc + ")");
+      }
+    }
+    drafts.push_back(std::move(d));
+  }
+
+  // Resolve references now that every stage id is known.
+  std::vector<std::string> ids;
+  for (const auto& d : drafts) ids.push_back(d.id);
+  std::vector<std::vector<PlannedInput>> resolved(drafts.size());
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    const StageDraft& d = drafts[i];
+    const std::string ctx =
+        "stage '" + d.id + "'" + (d.type ? " (" + d.type->info.name + ")" : "");
+    for (const auto& in : d.inputs) {
+      auto it = index.find(in.stage);
+      if (it == index.end()) {
+        diag.error(ErrorCode::missing_input, in.location,
+                   ctx + ": input '" + in.port + "' names unknown stage '" + in.stage + "'" +
+                       hint(in.stage, ids));
+        continue;
+      }
+      const StageDraft& producer = drafts[it->second];
+      if (!producer.type) continue;  // already reported
+      const auto& outputs = producer.type->info.outputs;
+      const std::string pctx = "stage '" + producer.id + "' (" + producer.type->info.name + ")";
+      const PortSpec* out = nullptr;
+      if (in.stage_port.empty()) {
+        if (outputs.size() == 1) {
+          out = &outputs[0];
+        } else if (outputs.empty()) {
+          diag.error(ErrorCode::missing_input, in.location,
+                     ctx + ": input '" + in.port + "' names " + pctx + ", which has no outputs");
+          continue;
+        } else {
+          diag.error(ErrorCode::missing_input, in.location,
+                     ctx + ": input '" + in.port + "': " + pctx + " has several outputs (" +
+                         join(port_names(outputs)) + "); name one, e.g. '" + producer.id + "." +
+                         outputs[0].name + "'");
+          continue;
+        }
+      } else if (!(out = find_port(outputs, in.stage_port))) {
+        diag.error(ErrorCode::missing_input, in.location,
+                   ctx + ": input '" + in.port + "' names unknown output '" + in.stage_port +
+                       "' of " + pctx + hint(in.stage_port, port_names(outputs)) +
+                       (outputs.empty() ? " (it has no outputs)"
+                                        : " (outputs: " + join(port_names(outputs)) + ")"));
+        continue;
+      }
+      if (d.type) {
+        const PortSpec* want = find_port(d.type->info.inputs, in.port);
+        if (want && want->type != "any" && want->type != out->type) {
+          diag.error(in.location, ctx + ": input '" + in.port + "' takes " + want->type + ", but '" +
+                                      producer.id + "." + out->name + "' is " + out->type);
+          continue;
+        }
+      }
+      resolved[i].push_back(PlannedInput{in.port, it->second, out->name});
+    }
+  }
+
+  // Cycles: depth-first search, reporting each cycle once, starting at its first stage in the file.
+  std::vector<int> state(drafts.size(), 0);  // 0 new, 1 on stack, 2 done
+  std::vector<std::size_t> stack;
+  std::function<void(std::size_t)> visit = [&](std::size_t i) {
+    state[i] = 1;
+    stack.push_back(i);
+    for (const auto& in : resolved[i]) {
+      if (state[in.producer] == 1) {
+        auto from = std::find(stack.begin(), stack.end(), in.producer);
+        std::vector<std::size_t> cycle(from, stack.end());
+        // Edges run consumer -> producer on the stack; print in data-flow order.
+        std::reverse(cycle.begin(), cycle.end());
+        auto first = std::min_element(cycle.begin(), cycle.end());
+        std::rotate(cycle.begin(), first, cycle.end());
+        std::string path;
+        for (auto s : cycle) path += drafts[s].id + " -> ";
+        path += drafts[cycle.front()].id;
+        diag.error(ErrorCode::graph_cycle, drafts[cycle.front()].location,
+                   "cycle between stages: " + path);
+      } else if (state[in.producer] == 0) {
+        visit(in.producer);
+      }
+    }
+    stack.pop_back();
+    state[i] = 2;
+  };
+  for (std::size_t i = 0; i < drafts.size(); ++i)
+    if (state[i] == 0) visit(i);
+
+  // Stage-specific checks (e.g. shape inference), only where the parameters themselves are sound.
+  for (const auto& d : drafts)
+    if (d.type && d.params_ok && d.type->info.check) {
+      PrefixedDiagnostics stage_diag(diag, "stage '" + d.id + "' (" + d.type->info.name + "): ");
+      try {
+        d.type->info.check(d.params, stage_diag);
+      } catch (const Error& e) {
+        diag.error(e.location().known() ? e.location() : d.location,
+                   "stage '" + d.id + "' (" + d.type->info.name + "): " + e.message());
+      } catch (const std::exception& e) {
+        diag.error(d.location, "stage '" + d.id + "' (" + d.type->info.name + "): " + e.what());
+      }
+    }
+
+  if (!result.ok()) return;
+
+  // Topological order; among ready stages, file order.
+  std::vector<std::size_t> order;
+  std::vector<bool> placed(drafts.size(), false);
+  while (order.size() < drafts.size()) {
+    for (std::size_t i = 0; i < drafts.size(); ++i) {
+      if (placed[i]) continue;
+      bool ready = std::all_of(resolved[i].begin(), resolved[i].end(),
+                               [&](const PlannedInput& in) { return placed[in.producer]; });
+      if (!ready) continue;
+      placed[i] = true;
+      order.push_back(i);
+      break;
+    }
+  }
+  std::vector<std::size_t> position(drafts.size());
+  for (std::size_t k = 0; k < order.size(); ++k) position[order[k]] = k;
+  for (std::size_t i : order) {
+    PlannedStage s;
+    s.id = drafts[i].id;
+    s.type = drafts[i].type;
+    s.params = drafts[i].params;
+    s.location = drafts[i].location;
+    for (auto in : resolved[i]) {
+      in.producer = position[in.producer];
+      s.inputs.push_back(in);
+    }
+    s.seed = derive_seed(plan.seed, s.id);
+    plan.stages.push_back(std::move(s));
+  }
+}
+
+}  // namespace
+
+PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,
+                     const std::vector<Override>& overrides) {
+  const std::string label = file.string();
+  std::vector<Error> syntax;
+  Value config = config::read_yaml_file(file, label, syntax);
+  const auto base = std::filesystem::absolute(file).parent_path();
+  PlanResult result;
+  if (config.is_null() && !syntax.empty()) {
+    result.errors = std::move(syntax);
+    return result;
+  }
+  plan_into(result, config, label, base, plugins, overrides);
+  result.errors.insert(result.errors.begin(), syntax.begin(), syntax.end());
+  sort_errors(result.errors);
+  return result;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,86 @@
+#include "plugin/describe.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace pipeline {
+namespace {
+
+std::string pad(const std::string& s, std::size_t width) {
+  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+std::string number(double d) {
+  std::ostringstream s;
+  s << d;
+  return s.str();
+}
+
+}  // namespace
+
+std::string describe_constraint(const ParamSpec& spec) {
+  std::string out;
+  if (spec.min || spec.max) {
+    out = spec.type == ParamType::list ? "items in " : "range ";
+    out += "[" + (spec.min ? number(*spec.min) : std::string("-inf")) + ", " +
+           (spec.max ? number(*spec.max) : std::string("inf")) + "]";
+  }
+  if (!spec.choices.empty()) {
+    std::string c;
+    for (const auto& choice : spec.choices) c += (c.empty() ? "" : ", ") + choice;
+    out += (out.empty() ? "" : "; ") + std::string("choices: ") + c;
+  }
+  if (spec.type == ParamType::list && spec.item_type != ParamType::any)
+    out += (out.empty() ? "" : "; ") + std::string("items: ") + to_string(spec.item_type);
+  if (spec.must_exist) out += (out.empty() ? "" : "; ") + std::string("must exist");
+  return out;
+}
+
+std::string describe_plugins(const PluginSet& plugins) {
+  std::ostringstream out;
+  for (const auto& p : plugins.plugins()) {
+    out << p->name << " " << p->version << "\n";
+    out << "  file:   " << (p->file.empty() ? "(built in)" : p->file.string()) << "\n";
+    std::vector<std::string> types = p->stage_types;
+    std::sort(types.begin(), types.end());
+    out << "  stages:";
+    for (const auto& t : types) out << " " << t;
+    out << "\n";
+  }
+  return out.str();
+}
+
+std::string describe_stage(const RegisteredStage& stage) {
+  const StageInfo& info = stage.info;
+  std::ostringstream out;
+  out << info.name << " - " << info.doc << "\n\n";
+  out << "Plugin:   " << stage.plugin->name << " " << stage.plugin->version << "\n";
+  out << "File:     " << (stage.plugin->file.empty() ? "(built in)" : stage.plugin->file.string()) << "\n";
+  out << "Compute:  " << (info.compute ? "yes (runs one at a time, using all cores)" : "no") << "\n\n";
+
+  auto ports = [&](const char* title, const std::vector<PortSpec>& list) {
+    out << title << ":\n";
+    if (list.empty()) out << "  (none)\n";
+    for (const auto& p : list)
+      out << "  " << pad(p.name, 14) << pad(p.type, 10) << p.doc << (p.optional ? " (optional)" : "")
+          << "\n";
+    out << "\n";
+  };
+  ports("Inputs", info.inputs);
+  ports("Outputs", info.outputs);
+
+  out << "Parameters:\n";
+  if (info.params.empty()) out << "  (none)\n";
+  for (const auto& p : info.params) {
+    std::string status = p.default_value ? "default " + p.default_value->str()
+                         : p.optional    ? "optional"
+                                         : "required";
+    if (p.default_value && p.default_value->is_string()) status = "default '" + p.default_value->as_string() + "'";
+    out << "  " << pad(p.name, 14) << pad(to_string(p.type), 7) << pad(status, 20) << p.doc << "\n";
+    const std::string constraint = describe_constraint(p);
+    if (!constraint.empty()) out << "  " << std::string(14 + 7 + 20, ' ') << constraint << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace pipeline

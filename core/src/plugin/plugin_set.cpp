@@ -1,0 +1,189 @@
+#define BOOST_DLL_USE_STD_FS
+#include "plugin/plugin_set.hpp"
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <cstdlib>
+#include <cstring>
+
+namespace pipeline {
+namespace {
+
+// Collects what a plugin's register function adds.
+class CollectingRegistry : public Registry {
+ public:
+  void add_stage(StageInfo info) override { stages.push_back(std::move(info)); }
+  std::vector<StageInfo> stages;
+};
+
+bool is_shared_library(const std::filesystem::path& p) {
+  return p.extension() == ".so" || p.filename().string().find(".so.") != std::string::npos;
+}
+
+}  // namespace
+
+PluginSet::PluginSet() = default;
+PluginSet::~PluginSet() {
+  // Stage infos hold code from the libraries: drop them before the last library reference.
+  stages_.clear();
+}
+
+void PluginSet::load_file(const std::filesystem::path& file) {
+  const std::string where = file.string();
+  auto refuse = [&](ErrorCode code, const std::string& message) {
+    errors_.emplace_back(code, message, Location{where});
+  };
+
+  auto library = std::make_shared<boost::dll::shared_library>();
+  try {
+    library->load(file, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    std::string reason = e.what();
+    refuse(ErrorCode::plugin_load, "not a loadable library: " + reason);
+    return;
+  }
+  if (!library->has(PIPELINE_PLUGIN_ENTRY_SYMBOL)) {
+    refuse(ErrorCode::plugin_load, std::string("no entry point '") + PIPELINE_PLUGIN_ENTRY_SYMBOL +
+                                       "': not a pipeline plugin (define one with PIPELINE_PLUGIN)");
+    return;
+  }
+  const auto& info = library->get<const PipelinePluginInfo>(PIPELINE_PLUGIN_ENTRY_SYMBOL);
+  if (info.api_version != PIPELINE_PLUGIN_API_VERSION) {
+    refuse(ErrorCode::plugin_abi, "plugin API version " + std::to_string(info.api_version) +
+                                      ", but this pipeline supports version " +
+                                      std::to_string(PIPELINE_PLUGIN_API_VERSION));
+    return;
+  }
+  const std::string name = info.name ? info.name : "";
+  const std::string build_id = info.build_id ? info.build_id : "";
+  if (build_id != PIPELINE_BUILD_ID) {
+    refuse(ErrorCode::plugin_abi, "build id '" + build_id + "' differs from this pipeline's '" +
+                                      PIPELINE_BUILD_ID + "'; rebuild the plugin against this SDK");
+    return;
+  }
+  if (name.empty() || !info.register_plugin) {
+    refuse(ErrorCode::plugin_load, "entry point has no plugin name or register function");
+    return;
+  }
+  for (const auto& p : plugins_) {
+    if (p->name == name) return;  // shadowed by an earlier search path entry
+  }
+
+  auto plugin = std::make_shared<LoadedPlugin>();
+  plugin->name = name;
+  plugin->version = info.version ? info.version : "";
+  plugin->build_id = build_id;
+  plugin->file = file;
+  plugin->library = library;
+
+  CollectingRegistry registry;
+  try {
+    info.register_plugin(registry);
+  } catch (const std::exception& e) {
+    refuse(ErrorCode::plugin_load, "registering plugin '" + name + "' failed: " + e.what());
+    return;
+  }
+  register_all(plugin, std::move(registry.stages));
+}
+
+void PluginSet::add_builtin(const std::string& plugin_name, const std::vector<StageInfo>& stages) {
+  auto plugin = std::make_shared<LoadedPlugin>();
+  plugin->name = plugin_name;
+  plugin->version = PIPELINE_VERSION_STRING;
+  plugin->build_id = PIPELINE_BUILD_ID;
+  register_all(plugin, stages);
+}
+
+void PluginSet::register_all(const std::shared_ptr<LoadedPlugin>& plugin,
+                             std::vector<StageInfo> stages) {
+  const std::string where = plugin->file.empty() ? "<built-in " + plugin->name + ">"
+                                                  : plugin->file.string();
+  bool any = false;
+  for (auto& info : stages) {
+    if (info.name.empty() || !info.create) {
+      errors_.emplace_back(ErrorCode::plugin_load,
+                           "stage type '" + info.name + "' is registered without a name or create function",
+                           Location{where});
+      continue;
+    }
+    if (auto it = stages_.find(info.name); it != stages_.end()) {
+      const auto& other = it->second->plugin;
+      errors_.emplace_back(ErrorCode::plugin_load,
+                           "stage type '" + info.name + "' is registered by both " +
+                               (other->file.empty() ? other->name : other->file.string()) +
+                               " and " + where,
+                           Location{where});
+      continue;
+    }
+    plugin->stage_types.push_back(info.name);
+    auto entry = std::make_unique<RegisteredStage>();
+    entry->plugin = plugin;
+    entry->info = std::move(info);
+    stages_.emplace(entry->info.name, std::move(entry));
+    any = true;
+  }
+  if (any || stages.empty()) plugins_.push_back(plugin);
+}
+
+void PluginSet::load_search_path(const std::vector<std::filesystem::path>& entries) {
+  namespace fs = std::filesystem;
+  for (const auto& entry : entries) {
+    std::error_code ec;
+    if (fs::is_directory(entry, ec)) {
+      std::vector<fs::path> files;
+      for (const auto& f : fs::directory_iterator(entry, ec))
+        if (f.is_regular_file(ec) && is_shared_library(f.path())) files.push_back(f.path());
+      std::sort(files.begin(), files.end());  // a stable order, whatever the file system's
+      for (const auto& f : files) load_file(f);
+    } else if (fs::exists(entry, ec)) {
+      load_file(entry);
+    }
+    // A search path entry that does not exist is not an error, as with PATH.
+  }
+}
+
+const RegisteredStage* PluginSet::find_stage(const std::string& name) const {
+  auto it = stages_.find(name);
+  return it == stages_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> PluginSet::stage_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, _] : stages_) names.push_back(name);
+  return names;
+}
+
+std::vector<std::filesystem::path> plugin_search_path(
+    const std::vector<std::string>& command_line_entries, const std::filesystem::path& executable) {
+  std::vector<std::filesystem::path> path;
+  auto add_list = [&](const std::string& list) {
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t end = list.find(':', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) path.emplace_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  };
+  for (const auto& e : command_line_entries) add_list(e);
+  if (const char* env = std::getenv("PIPELINE_PLUGIN_PATH")) add_list(env);
+  path.push_back(executable.parent_path().parent_path() / PIPELINE_PLUGIN_DIR_RELATIVE);
+  return path;
+}
+
+namespace {
+// Destroys the artifact (plugin code) before releasing the library that holds that code.
+struct PluginArtifactHolder {
+  std::shared_ptr<const LoadedPlugin> plugin;
+  ArtifactPtr artifact;
+};
+}  // namespace
+
+ArtifactPtr keep_plugin_alive(ArtifactPtr artifact, std::shared_ptr<const LoadedPlugin> plugin) {
+  if (!artifact || !plugin || !plugin->library) return artifact;
+  const Artifact* raw = artifact.get();
+  auto holder = std::make_shared<PluginArtifactHolder>(PluginArtifactHolder{std::move(plugin), std::move(artifact)});
+  return ArtifactPtr(holder, raw);
+}
+
+}  // namespace pipeline

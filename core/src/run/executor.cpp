@@ -1,0 +1,231 @@
+#include "run/executor.hpp"
+
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace pipeline {
+
+const char* to_string(StageStatus status) {
+  switch (status) {
+    case StageStatus::not_run: return "not run";
+    case StageStatus::done: return "done";
+    case StageStatus::failed: return "FAILED";
+    case StageStatus::skipped: return "skipped";
+    case StageStatus::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+int RunResult::failed() const {
+  int n = 0;
+  for (const auto& s : stages) n += s.status == StageStatus::failed;
+  return n;
+}
+
+int RunResult::exit_code() const {
+  if (interrupted) return 130;
+  return failed() > 0 ? 1 : 0;
+}
+
+const StageOutcome* RunResult::find(const std::string& id) const {
+  for (const auto& s : stages)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+namespace {
+
+class Context : public StageContext {
+ public:
+  Context(const Plan& plan, std::size_t index, StageOutcome& outcome,
+          const std::vector<StageOutcome>& all, Reporter& reporter,
+          const std::atomic<bool>& stop, const RunOptions& options)
+      : plan_(plan), stage_(plan.stages[index]), outcome_(outcome), all_(all),
+        reporter_(reporter), stop_(stop), options_(options) {}
+
+  const std::string& stage_id() const override { return stage_.id; }
+  std::uint64_t seed() const override { return stage_.seed; }
+
+  bool has_input(std::string_view port) const override { return find_input(port) != nullptr; }
+
+  ArtifactPtr input(std::string_view port) const override {
+    const PlannedInput* in = find_input(port);
+    if (!in) throw Error(ErrorCode::missing_input, "input '" + std::string(port) + "' is not connected");
+    for (const auto& [name, artifact] : all_[in->producer].outputs)
+      if (name == in->producer_port) return artifact;
+    throw Error(ErrorCode::missing_input, "stage '" + plan_.stages[in->producer].id +
+                                              "' produced no output '" + in->producer_port + "'");
+  }
+
+  void set_output(std::string_view port, ArtifactPtr artifact) override {
+    const auto& outputs = stage_.type->info.outputs;
+    const PortSpec* spec = nullptr;
+    for (const auto& p : outputs)
+      if (p.name == port) spec = &p;
+    if (!spec) throw Error(ErrorCode::internal, "set_output: no output port '" + std::string(port) + "'");
+    if (!artifact || artifact->type() != spec->type)
+      throw Error(ErrorCode::internal, "set_output '" + std::string(port) + "': expected a " +
+                                           spec->type + " artifact, got " +
+                                           (artifact ? artifact->type() : "null"));
+    artifact = keep_plugin_alive(std::move(artifact), stage_.type->plugin);
+    for (auto& [name, a] : outcome_.outputs)
+      if (name == port) {
+        a = std::move(artifact);
+        return;
+      }
+    outcome_.outputs.emplace_back(std::string(port), std::move(artifact));
+  }
+
+  void metric(std::string_view key, Value value) override {
+    std::lock_guard lock(mutex_);
+    outcome_.metrics.set(std::string(key), std::move(value));
+  }
+  void progress(std::string_view status) override { reporter_.progress(stage_.id, std::string(status)); }
+  void log(std::string_view line) override { reporter_.log(stage_.id, std::string(line)); }
+  bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
+
+  std::filesystem::path work_dir() override {
+    std::filesystem::path dir = options_.run_dir.empty()
+                                    ? std::filesystem::temp_directory_path() / "pipeline-stages"
+                                    : options_.run_dir / "stages";
+    dir /= stage_.id;
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+
+ private:
+  const PlannedInput* find_input(std::string_view port) const {
+    for (const auto& in : stage_.inputs)
+      if (in.port == port) return &in;
+    return nullptr;
+  }
+
+  const Plan& plan_;
+  const PlannedStage& stage_;
+  StageOutcome& outcome_;
+  const std::vector<StageOutcome>& all_;
+  Reporter& reporter_;
+  const std::atomic<bool>& stop_;
+  const RunOptions& options_;
+  std::mutex mutex_;
+};
+
+void run_one(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outcomes,
+             Reporter& reporter, const std::atomic<bool>& stop, const RunOptions& options,
+             std::mutex& compute_turn) {
+  const PlannedStage& stage = plan.stages[i];
+  StageOutcome& outcome = outcomes[i];
+  for (const auto& in : stage.inputs) {
+    const StageOutcome& producer = outcomes[in.producer];
+    if (producer.status != StageStatus::done) {
+      outcome.status = producer.status == StageStatus::cancelled ? StageStatus::cancelled
+                                                                  : StageStatus::skipped;
+      outcome.message = "needs stage '" + producer.id + "', which " +
+                        (producer.status == StageStatus::failed ? "failed" : "did not run");
+      if (outcome.status == StageStatus::skipped)
+        reporter.stage_finished(stage.id, "skipped", 0, outcome.message);
+      return;
+    }
+  }
+  if (stop.load()) {
+    outcome.status = StageStatus::cancelled;
+    outcome.message = "not started: the run was interrupted";
+    return;
+  }
+
+  std::unique_lock<std::mutex> turn(compute_turn, std::defer_lock);
+  if (stage.type->info.compute) turn.lock();
+
+  const auto start = std::chrono::steady_clock::now();
+  reporter.stage_started(stage.id, stage.type->info.name);
+  const std::string where = stage.location.str();
+  try {
+    Context context(plan, i, outcome, outcomes, reporter, stop, options);
+    std::unique_ptr<Stage> impl = stage.type->info.create(stage.params);
+    if (!impl) throw Error(ErrorCode::internal, "the stage type's create function returned nothing");
+    impl->run(context);
+    impl.reset();  // destroy while the plugin is certainly loaded
+    for (const auto& port : stage.type->info.outputs) {
+      bool set = false;
+      for (const auto& [name, _] : outcome.outputs) set = set || name == port.name;
+      if (!set) throw Error(ErrorCode::internal, "the stage finished without producing output '" + port.name + "'");
+    }
+    outcome.status = StageStatus::done;
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::cancelled || (stop.load() && e.code() != ErrorCode::data_format)) {
+      outcome.status = StageStatus::cancelled;
+      outcome.message = "interrupted";
+    } else {
+      outcome.status = StageStatus::failed;
+      outcome.message = (e.location().known() ? e.location().str() + ": " : "") + e.message() +
+                        (e.code() == ErrorCode::internal ? "" : " [" + std::string(to_string(e.code())) + "]");
+    }
+  } catch (const std::bad_alloc&) {
+    outcome.status = StageStatus::failed;
+    outcome.message = "out of memory";
+  } catch (const std::exception& e) {
+    outcome.status = StageStatus::failed;
+    outcome.message = e.what();
+  } catch (...) {
+    outcome.status = StageStatus::failed;
+    outcome.message = "unknown exception";
+  }
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (outcome.status != StageStatus::done) outcome.outputs.clear();
+  const std::string status = outcome.status == StageStatus::failed
+                                 ? where + ": error: stage '" + stage.id + "' (" +
+                                       stage.type->info.name + ") failed"
+                                 : to_string(outcome.status);
+  reporter.stage_finished(stage.id, status, outcome.seconds, outcome.message);
+}
+
+}  // namespace
+
+RunResult execute(const Plan& plan, Reporter& reporter, const std::atomic<bool>& stop,
+                  const RunOptions& options) {
+  RunResult result;
+  result.stages.resize(plan.stages.size());
+  for (std::size_t i = 0; i < plan.stages.size(); ++i) result.stages[i].id = plan.stages[i].id;
+
+  const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // At least two, so an I/O stage can overlap a compute stage even on a single core.
+  const int parallel = options.max_parallel_stages > 0 ? options.max_parallel_stages
+                                                       : std::max(2, hardware);
+  tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(parallel));
+  tbb::task_arena arena(parallel);
+  std::mutex compute_turn;
+
+  arena.execute([&] {
+    tbb::flow::graph graph;
+    std::vector<std::unique_ptr<tbb::flow::continue_node<tbb::flow::continue_msg>>> nodes;
+    tbb::flow::broadcast_node<tbb::flow::continue_msg> start(graph);
+    for (std::size_t i = 0; i < plan.stages.size(); ++i) {
+      nodes.push_back(std::make_unique<tbb::flow::continue_node<tbb::flow::continue_msg>>(
+          graph, [&, i](const tbb::flow::continue_msg&) {
+            run_one(plan, i, result.stages, reporter, stop, options, compute_turn);
+          }));
+    }
+    for (std::size_t i = 0; i < plan.stages.size(); ++i) {
+      std::vector<std::size_t> producers;
+      for (const auto& in : plan.stages[i].inputs)
+        if (std::find(producers.begin(), producers.end(), in.producer) == producers.end())
+          producers.push_back(in.producer);
+      if (producers.empty()) tbb::flow::make_edge(start, *nodes[i]);
+      for (auto p : producers) tbb::flow::make_edge(*nodes[p], *nodes[i]);
+    }
+    start.try_put(tbb::flow::continue_msg());
+    graph.wait_for_all();
+  });
+
+  result.interrupted = stop.load();
+  return result;
+}
+
+}  // namespace pipeline

@@ -1,0 +1,37 @@
+// Reporter: what the user sees on stderr while a run goes on. A line per stage start and end with
+// wall time; progress from stages updates in place on a terminal and as rate-limited plain lines
+// otherwise (CI logs).
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace pipeline {
+
+class Reporter {
+ public:
+  // `interactive`: update progress in place (a terminal that is not CI).
+  Reporter(std::FILE* out, bool interactive, bool quiet = false);
+  static Reporter for_stderr(bool quiet = false);
+
+  void stage_started(const std::string& id, const std::string& type);
+  void stage_finished(const std::string& id, const std::string& status, double seconds,
+                      const std::string& message = {});
+  void progress(const std::string& id, const std::string& status);
+  void log(const std::string& id, const std::string& text);
+  void line(const std::string& text);  // a plain line, not tied to a stage
+
+ private:
+  void print_permanent(const std::string& text);  // under the lock
+  std::FILE* out_;
+  bool interactive_;
+  bool quiet_;
+  std::mutex mutex_;
+  bool status_shown_ = false;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_progress_;
+};
+
+}  // namespace pipeline

@@ -1,0 +1,15 @@
+// The data plugin's stage types.
+#pragma once
+
+#include "pipeline/stage.hpp"
+
+namespace pipeline::data {
+
+StageInfo idx_dataset_stage();
+StageInfo subset_stage();
+StageInfo dataset_stats_stage();
+
+// Shared schema checks: a class list without duplicates.
+void check_unique_classes(const Params& params, Diagnostics& diagnostics);
+
+}  // namespace pipeline::data

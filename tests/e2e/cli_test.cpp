@@ -1,0 +1,175 @@
+// The `pipeline` command as a user meets it.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+#include "pipeline/version.hpp"
+#include "support/cli.hpp"
+#include "support/idx_files.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+// A small labelled image set on disk and an experiment over it.
+struct SmallExperiment {
+  test::TempDir dir;
+  SmallExperiment(bool gzip = true) {
+    std::vector<std::uint8_t> labels;
+    for (int i = 0; i < 40; ++i) labels.push_back(static_cast<std::uint8_t>(i % 4));
+    auto files = test::small_images(labels);
+    test::write_bytes(dir / "images.gz", files.images_idx, gzip);
+    test::write_bytes(dir / "labels.gz", files.labels_idx, gzip);
+    test::write_text(dir / "e.yaml", R"(experiment: small
+seed: 1
+stages:
+  data:
+    plugin: idx_dataset
+    params: {images: images.gz, labels: labels.gz, classes: [3, 1], test_fraction: 0.2}
+  stats: {plugin: dataset_stats, inputs: {data: data.train}}
+)");
+  }
+  fs::path file() const { return dir / "e.yaml"; }
+};
+
+nlohmann::json only_metrics_json(const fs::path& runs);
+
+std::string only_metrics(const fs::path& runs) {
+  for (const auto& exp : fs::directory_iterator(runs))
+    for (const auto& run : fs::directory_iterator(exp.path())) return test::read_file(run.path() / "metrics.json");
+  return {};
+}
+nlohmann::json only_metrics_json(const fs::path& runs) { return nlohmann::json::parse(only_metrics(runs)); }
+}  // namespace
+
+TEST_CASE("version and help", "[cli]") {
+  auto v = test::run_cli({"--version"});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("pipeline " PIPELINE_VERSION_STRING) == 0);
+  CHECK(v.out.find("plugin API") != std::string::npos);
+  for (const char* command : {"run", "validate", "graph", "plugins", "inspect"}) {
+    auto h = test::run_cli({command, "--help"});
+    CHECK(h.exit_code == 0);
+    CHECK(h.out.find(std::string("usage: pipeline ") + command) == 0);
+  }
+  auto h = test::run_cli({"--help"});
+  CHECK(h.exit_code == 0);
+  CHECK(h.out.find("Exit codes") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2 with a hint", "[cli]") {
+  auto r = test::run_cli({"valdate", "x.yaml"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown command 'valdate'; did you mean 'validate'?") != std::string::npos);
+  CHECK(test::run_cli({}).exit_code == 2);
+  CHECK(test::run_cli({"run"}).exit_code == 2);
+  CHECK(test::run_cli({"run", "a.yaml", "--frobnicate"}).exit_code == 2);
+  auto i = test::run_cli({"inspect", "idx_datset"});
+  CHECK(i.exit_code == 2);
+  CHECK(i.err.find("did you mean 'idx_dataset'?") != std::string::npos);
+  auto s = test::run_cli({"validate", "a.yaml", "--set", "nodot"});
+  CHECK(s.exit_code == 2);
+  CHECK(s.err.find("--set expects STAGE.PARAM=VALUE") != std::string::npos);
+}
+
+TEST_CASE("plugins and inspect describe what is loaded", "[cli]") {
+  auto p = test::run_cli({"plugins"});
+  CHECK(p.exit_code == 0);
+  CHECK(p.out.find("data " PIPELINE_VERSION_STRING) == 0);
+  CHECK(p.out.find("stages: dataset_stats idx_dataset subset") != std::string::npos);
+  auto i = test::run_cli({"inspect", "idx_dataset"});
+  CHECK(i.exit_code == 0);
+  for (const char* param : {"images", "labels", "classes", "per_class", "test_fraction"})
+    CHECK(i.out.find(std::string("\n  ") + param + " ") != std::string::npos);
+  CHECK(i.out.find("range [0, 1]") != std::string::npos);
+}
+
+TEST_CASE("validate, graph and run on a small IDX data set", "[cli]") {
+  SmallExperiment e;
+  auto v = test::run_cli({"validate", e.file().string()});
+  CHECK(v.exit_code == 0);
+  CHECK(v.out == e.file().string() + ": ok: experiment 'small', 2 stages\n");
+
+  auto g = test::run_cli({"graph", e.file().string()});
+  CHECK(g.exit_code == 0);
+  CHECK(g.out.find("digraph \"small\"") == 0);
+  CHECK(g.out.find("\"data\" -> \"stats\" [label=\"train -> data\"]") != std::string::npos);
+
+  auto r = test::run_cli({"run", e.file().string(), "--runs-dir", (e.dir / "runs").string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("[data] start (idx_dataset)") != std::string::npos);
+  CHECK(r.err.find("[stats] done in ") != std::string::npos);
+  const std::string metrics = only_metrics(e.dir / "runs");
+  // 20 samples of classes 3 and 1; 20% of each class held out: 16 train.
+  CHECK(metrics.find("\"train_samples\": 16") != std::string::npos);
+  CHECK(metrics.find("\"test_samples\": 4") != std::string::npos);
+  const auto stats = only_metrics_json(e.dir / "runs")["stages"]["stats"]["metrics"];
+  CHECK(stats["per_class"] == nlohmann::json::array({8, 8}));
+  CHECK(stats["samples"] == 16);
+}
+
+TEST_CASE("dataset_stats computes the pixel mean and standard deviation", "[cli]") {
+  SmallExperiment e;
+  auto r = test::run_cli({"run", e.file().string(), "--runs-dir", (e.dir / "runs").string(), "--set",
+                          "data.test_fraction=0"});
+  REQUIRE(r.exit_code == 0);
+  // Classes 3 and 1 are the odd images; every pixel of image i is (i * 7) % 256.
+  double sum = 0, sq = 0;
+  for (int i = 1; i < 40; i += 2) {
+    const double x = ((i * 7) % 256) / 255.0;
+    sum += x;
+    sq += x * x;
+  }
+  const double mean = sum / 20, std = std::sqrt(sq / 20 - mean * mean);
+  const auto stats = only_metrics_json(e.dir / "runs")["stages"]["stats"]["metrics"];
+  CHECK(stats["samples"] == 20);
+  CHECK(stats["pixel_mean"].get<double>() == Approx(mean).epsilon(1e-6));
+  CHECK(stats["pixel_std"].get<double>() == Approx(std).epsilon(1e-6));
+}
+
+TEST_CASE("set overrides a parameter for the run", "[cli]") {
+  SmallExperiment e;
+  auto r = test::run_cli({"run", e.file().string(), "--runs-dir", (e.dir / "runs").string(), "--set",
+                          "data.per_class=5", "--set", "data.test_fraction=0"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(only_metrics(e.dir / "runs").find("\"train_samples\": 10") != std::string::npos);
+  auto bad = test::run_cli({"run", e.file().string(), "--set", "data.per_class=-1"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err == "--set data.per_class: error: stage 'data' (idx_dataset): parameter 'per_class' must be >= 0, got -1\n");
+}
+
+TEST_CASE("the same experiment and seed give identical metrics", "[cli]") {
+  SmallExperiment e;
+  test::run_cli({"run", e.file().string(), "--runs-dir", (e.dir / "a").string(), "--set", "data.per_class=6"});
+  test::run_cli({"run", e.file().string(), "--runs-dir", (e.dir / "b").string(), "--set", "data.per_class=6"});
+  const auto a = only_metrics(e.dir / "a");
+  CHECK_FALSE(a.empty());
+  CHECK(a == only_metrics(e.dir / "b"));
+}
+
+TEST_CASE("an invalid experiment runs nothing and exits 2", "[cli]") {
+  SmallExperiment e;
+  test::write_text(e.dir / "bad.yaml", "stages:\n  data: {plugin: idx_dataset, params: {images: nope.gz, labels: labels.gz}}\n");
+  auto r = test::run_cli({"run", (e.dir / "bad.yaml").string(), "--runs-dir", (e.dir / "runs").string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == (e.dir / "bad.yaml").string() + ":2:48: error: stage 'data' (idx_dataset): parameter 'images' "
+                 "names a file that does not exist: nope.gz (relative to the experiment file's directory)\n");
+  CHECK_FALSE(fs::exists(e.dir / "runs"));
+}
+
+TEST_CASE("a corrupt data file fails its stage with a data_format error naming the file", "[cli]") {
+  SmallExperiment e;
+  // Labels for 39 images where there are 40.
+  std::vector<std::uint8_t> labels(39, 1);
+  test::write_bytes(e.dir / "labels.gz", test::idx_bytes({39}, labels), true);
+  auto r = test::run_cli({"run", e.file().string(), "--runs-dir", (e.dir / "runs").string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("error: stage 'data' (idx_dataset) failed in ") != std::string::npos);
+  CHECK(r.err.find((e.dir / "labels.gz").string() + ": 39 labels for 40 images in " +
+                   (e.dir / "images.gz").string() + " [data_format]") != std::string::npos);
+  CHECK(r.err.find("[stats] skipped") != std::string::npos);
+}

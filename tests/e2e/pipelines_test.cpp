@@ -1,0 +1,59 @@
+// Every example in pipelines/ runs, shrunk by the `# test:` arguments in its header, so the
+// examples cannot drift from the code.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "support/cli.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+std::vector<std::string> test_args(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("# test:", 0) == 0) {
+      std::istringstream words(line.substr(7));
+      std::vector<std::string> args;
+      for (std::string w; words >> w;) args.push_back(w);
+      return args;
+    }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("every example pipeline validates and runs", "[pipelines]") {
+  std::vector<fs::path> files;
+  for (const auto& f : fs::directory_iterator(test::source_dir() / "pipelines"))
+    if (f.path().extension() == ".yaml") files.push_back(f.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE_FALSE(files.empty());
+  for (const auto& file : files) {
+    DYNAMIC_SECTION(file.filename().string()) {
+      auto valid = test::run_cli({"validate", file.string()});
+      CHECK(valid.exit_code == 0);
+      CHECK(valid.err.empty());
+
+      test::TempDir runs;
+      std::vector<std::string> args = {"run", file.string(), "--runs-dir", runs.path().string()};
+      const auto extra = test_args(file);
+      args.insert(args.end(), extra.begin(), extra.end());
+      auto r = test::run_cli(args);
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK(r.err.find("error") == std::string::npos);
+      // One run record with every stage done.
+      std::vector<fs::path> records;
+      for (const auto& exp : fs::directory_iterator(runs.path()))
+        for (const auto& run : fs::directory_iterator(exp.path())) records.push_back(run.path());
+      REQUIRE(records.size() == 1);
+      const std::string metrics = test::read_file(records[0] / "metrics.json");
+      CHECK(metrics.find("\"status\": \"done\"") != std::string::npos);
+      CHECK(metrics.find("\"status\": \"FAILED\"") == std::string::npos);
+      CHECK(metrics.find("\"status\": \"skipped\"") == std::string::npos);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// Every registered stage type, built-in or from the test kit, has a well-formed schema, valid
+// defaults, and a working `pipeline inspect`.
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <set>
+
+#include "plan/param_check.hpp"
+#include "plugin/describe.hpp"
+#include "plugin/plugin_set.hpp"
+#include "support/cli.hpp"
+
+using namespace pipeline;
+
+namespace {
+class Collect : public Diagnostics {
+ public:
+  void error(const Location&, const std::string& message) override { messages.push_back(message); }
+  std::vector<std::string> messages;
+};
+
+void check_ports(const std::vector<PortSpec>& ports, bool inputs) {
+  static const std::regex name_re("[a-z][a-z0-9_]*");
+  std::set<std::string> names;
+  for (const auto& p : ports) {
+    INFO("port " << p.name);
+    CHECK(std::regex_match(p.name, name_re));
+    CHECK(names.insert(p.name).second);
+    CHECK_FALSE(p.type.empty());
+    CHECK_FALSE(p.doc.empty());
+    if (!inputs) {
+      CHECK(p.type != "any");
+      CHECK_FALSE(p.optional);
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("every stage type's schema is well formed and inspectable", "[conformance]") {
+  PluginSet plugins;
+  plugins.load_search_path({std::filesystem::path(PIPELINE_BUILD_DIR) / PIPELINE_PLUGIN_DIR_RELATIVE_TEST,
+                            TESTKIT_PLUGIN});
+  REQUIRE(plugins.errors().empty());
+  const auto names = plugins.stage_names();
+  for (const char* expected : {"idx_dataset", "dataset_stats", "subset", "barrier"})
+    CHECK(std::find(names.begin(), names.end(), expected) != names.end());
+
+  static const std::regex name_re("[a-z][a-z0-9_]*");
+  for (const auto& name : names) {
+    INFO("stage type " << name);
+    const RegisteredStage& stage = *plugins.find_stage(name);
+    const StageInfo& info = stage.info;
+    CHECK(std::regex_match(info.name, name_re));
+    CHECK_FALSE(info.doc.empty());
+    CHECK(info.doc.find('\n') == std::string::npos);
+    CHECK(info.create);
+    check_ports(info.inputs, true);
+    check_ports(info.outputs, false);
+
+    std::set<std::string> params;
+    for (const auto& p : info.params) {
+      INFO("parameter " << p.name);
+      CHECK(std::regex_match(p.name, name_re));
+      CHECK(params.insert(p.name).second);
+      CHECK_FALSE(p.doc.empty());
+      if (p.type == ParamType::enumeration) CHECK_FALSE(p.choices.empty());
+      if (p.min && p.max) CHECK(*p.min <= *p.max);
+      if (p.default_value) {
+        // A default must pass the parameter's own checks.
+        Collect diag;
+        Value v = check_value(p, *p.default_value, "default", "/", diag);
+        CHECK(diag.messages.empty());
+        CHECK_FALSE(v.is_null());
+      }
+    }
+
+    const std::string text = describe_stage(stage);
+    for (const auto& p : info.params) CHECK(text.find(p.name) != std::string::npos);
+    for (const auto& p : info.inputs) CHECK(text.find(p.name) != std::string::npos);
+    for (const auto& p : info.outputs) CHECK(text.find(p.name) != std::string::npos);
+    auto cli = test::run_cli({"--plugin-path", TESTKIT_PLUGIN, "inspect", name});
+    CHECK(cli.exit_code == 0);
+    CHECK(cli.out == text);
+  }
+}

@@ -1,0 +1,38 @@
+#include "support/idx_files.hpp"
+
+#include <zlib.h>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace test {
+
+std::vector<std::uint8_t> idx_bytes(const std::vector<std::uint32_t>& dims, const std::vector<std::uint8_t>& data) {
+  std::vector<std::uint8_t> out = {0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};
+  for (auto d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(d >> shift));
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+void write_bytes(const std::filesystem::path& file, const std::vector<std::uint8_t>& bytes, bool gzip) {
+  if (!gzip) {
+    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                static_cast<std::streamsize>(bytes.size()));
+    return;
+  }
+  gzFile f = gzopen(file.c_str(), "wb");
+  if (!f) throw std::runtime_error("gzopen failed");
+  if (!bytes.empty()) gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(f);
+}
+
+SmallImages small_images(const std::vector<std::uint8_t>& labels, std::uint32_t rows, std::uint32_t cols) {
+  const auto n = static_cast<std::uint32_t>(labels.size());
+  std::vector<std::uint8_t> pixels;
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint32_t j = 0; j < rows * cols; ++j) pixels.push_back(static_cast<std::uint8_t>((i * 7) % 256));
+  return {idx_bytes({n, rows, cols}, pixels), idx_bytes({n}, labels)};
+}
+
+}  // namespace test

@@ -1,0 +1,175 @@
+// Validation of experiments against stage schemas, with in-process stage types.
+#include <catch2/catch.hpp>
+
+#include "config/yaml_reader.hpp"
+#include "plan/dot.hpp"
+#include "plan/plan.hpp"
+
+using namespace pipeline;
+
+namespace {
+
+class Noop : public Stage {
+ public:
+  void run(StageContext&) override {}
+};
+
+const PluginSet& fake_plugins() {
+  static PluginSet set;
+  static bool once = [] {
+    StageInfo load;
+    load.name = "load";
+    load.doc = "a loader";
+    load.outputs = {{"train", "dataset", "train"}, {"test", "dataset", "test"}};
+    load.params = {param_path("file", "input"),
+                   param_int("count", "how many", 10).range(1, 100),
+                   param_float("ratio", "a fraction", 0.5).range(0, 1),
+                   param_enum("mode", "how", {"fast", "slow"}, std::string("fast")),
+                   param_list("classes", "labels", ParamType::integer, Value::list()),
+                   param_bool("flag", "a switch", false)};
+    load.create = [](const Params&) { return std::make_unique<Noop>(); };
+    StageInfo stats;
+    stats.name = "stats";
+    stats.doc = "describe";
+    stats.inputs = {{"data", "dataset", "data"}};
+    stats.outputs = {{"report", "metrics", "report"}};
+    stats.create = load.create;
+    StageInfo map;
+    map.name = "map";
+    map.doc = "dataset to dataset";
+    map.inputs = {{"data", "dataset", "data"}, {"extra", "dataset", "extra", true}};
+    map.outputs = {{"data", "dataset", "data"}};
+    map.create = load.create;
+    set.add_builtin("fake", {load, stats, map});
+    return true;
+  }();
+  (void)once;
+  return set;
+}
+
+PlanResult plan(const std::string& text, const std::vector<Override>& overrides = {}) {
+  std::vector<Error> syntax;
+  Value v = config::parse_yaml(text, "x.yaml", syntax);
+  REQUIRE(syntax.empty());
+  return build_plan(v, "x.yaml", "/data", fake_plugins(), overrides);
+}
+
+std::vector<std::string> messages(const PlanResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(e.formatted());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a valid experiment becomes a topologically ordered plan", "[plan]") {
+  auto r = plan(R"(experiment: demo
+seed: 3
+stages:
+  report: {plugin: stats, inputs: {data: mapped}}
+  mapped: {plugin: map, inputs: {data: src.train, extra: src.test}}
+  src: {plugin: load, params: {file: in.bin, count: 5, ratio: 1}}
+)");
+  REQUIRE(messages(r).empty());
+  const Plan& p = r.plan;
+  CHECK(p.experiment == "demo");
+  CHECK(p.seed == 3);
+  REQUIRE(p.stages.size() == 3);
+  CHECK(p.stages[0].id == "src");
+  CHECK(p.stages[1].id == "mapped");
+  CHECK(p.stages[2].id == "report");
+  CHECK(p.stages[0].params.get_path("file") == "/data/in.bin");  // relative to the file
+  CHECK(p.stages[0].params.get_int("count") == 5);
+  CHECK(p.stages[0].params.get("ratio").kind() == Value::Kind::real);  // int converted
+  CHECK(p.stages[0].params.get_string("mode") == "fast");             // default filled
+  CHECK(p.stages[1].inputs.size() == 2);
+  CHECK(p.stages[1].inputs[1].producer_port == "test");
+  CHECK(p.stages[0].seed != p.stages[1].seed);
+  CHECK(to_dot(p).find("\"src\" -> \"mapped\" [label=\"train -> data\"]") != std::string::npos);
+}
+
+TEST_CASE("every problem is reported at once, in file order", "[plan]") {
+  auto r = plan(R"(experiment: demo
+stages:
+  src: {plugin: load, params: {count: 500, ratoi: 0.1, mode: quick, classes: [1, x]}}
+  report: {plugin: stat, inputs: {data: src}}
+  other: {plugin: stats, inputs: {dat: src.train}}
+  third: {plugin: stats, inputs: {data: sr.train}}
+)");
+  CHECK(messages(r) == std::vector<std::string>{
+      "x.yaml:3:3: error: stage 'src' (load): missing required parameter 'file' (path: input)",
+      "x.yaml:3:39: error: stage 'src' (load): parameter 'count' must be in [1, 100], got 500",
+      "x.yaml:3:44: error: stage 'src' (load): unknown parameter 'ratoi'; did you mean 'ratio'?",
+      "x.yaml:3:62: error: stage 'src' (load): parameter 'mode' must be one of fast, slow; got 'quick'",
+      "x.yaml:3:82: error: stage 'src' (load): item 2 of parameter 'classes' must be int, got string \"x\"",
+      "x.yaml:4:20: error: stage 'report': unknown plugin 'stat'; did you mean 'stats'?",
+      "x.yaml:4:41: error: stage 'report': input 'data': stage 'src' (load) has several outputs (train, test); name one, e.g. 'src.train'",
+      "x.yaml:5:3: error: stage 'other' (stats): missing required input 'data' (dataset: data)",
+      "x.yaml:5:35: error: stage 'other' (stats): unknown input 'dat'; did you mean 'data'? (inputs: data)",
+      "x.yaml:6:41: error: stage 'third' (stats): input 'data' names unknown stage 'sr'; did you mean 'src'?",
+  });
+}
+
+TEST_CASE("references to outputs are checked", "[plan]") {
+  auto r = plan(R"(stages:
+  src: {plugin: load, params: {file: a}}
+  a: {plugin: stats, inputs: {data: src}}
+  b: {plugin: stats, inputs: {data: src.valid}}
+  c: {plugin: map, inputs: {data: a.report}}
+)");
+  CHECK(messages(r) == std::vector<std::string>{
+      "x.yaml:3:37: error: stage 'a' (stats): input 'data': stage 'src' (load) has several outputs (train, test); name one, e.g. 'src.train'",
+      "x.yaml:4:37: error: stage 'b' (stats): input 'data' names unknown output 'valid' of stage 'src' (load) (outputs: train, test)",
+      "x.yaml:5:35: error: stage 'c' (map): input 'data' takes dataset, but 'a.report' is metrics",
+  });
+}
+
+TEST_CASE("cycles are reported with their stages in order", "[plan]") {
+  auto r = plan(R"(stages:
+  a: {plugin: map, inputs: {data: c}}
+  b: {plugin: map, inputs: {data: a}}
+  c: {plugin: map, inputs: {data: b}}
+  d: {plugin: map, inputs: {data: d}}
+)");
+  CHECK(messages(r) == std::vector<std::string>{
+      "x.yaml:2:3: error: cycle between stages: a -> b -> c -> a",
+      "x.yaml:5:3: error: cycle between stages: d -> d",
+  });
+}
+
+TEST_CASE("the experiment's shape is checked", "[plan]") {
+  CHECK(messages(plan("")) == std::vector<std::string>{
+      "x.yaml:1:1: error: empty experiment file; expected keys 'experiment', 'seed' and 'stages'"});
+  CHECK(messages(plan("- a\n- b\n")) == std::vector<std::string>{
+      "x.yaml:1:1: error: an experiment must be a map with keys 'experiment', 'seed' and 'stages'"});
+  CHECK(messages(plan("experiment: x\nseed: -1\nstage: {}\n")) == std::vector<std::string>{
+      "x.yaml:1:1: error: missing 'stages': an experiment needs at least one stage",
+      "x.yaml:2:7: error: 'seed' must be a non-negative integer, got -1",
+      "x.yaml:3:1: error: unknown top-level key 'stage'; did you mean 'stages'? (expected experiment, description, seed, stages)",
+  });
+  CHECK(messages(plan("stages:\n  s.1: {plugin: load, params: {file: a}, input: {}}\n")) == std::vector<std::string>{
+      "x.yaml:2:3: error: stage 's.1': a stage id must start with a letter or '_' and contain only letters, digits, '_' and '-'",
+      "x.yaml:2:42: error: stage 's.1' (load): unknown key 'input'; did you mean 'inputs'? (expected plugin, params, inputs, doc)",
+  });
+}
+
+TEST_CASE("set overrides are applied before validation", "[plan]") {
+  const std::string text = "stages:\n  src: {plugin: load, params: {file: a}}\n";
+  auto r = plan(text, {parse_override("src.count=7"), parse_override("src.classes=[1, 2]")});
+  REQUIRE(messages(r).empty());
+  CHECK(r.plan.stages[0].params.get_int("count") == 7);
+  CHECK(r.plan.stages[0].params.get_int_list("classes") == std::vector<std::int64_t>{1, 2});
+
+  auto bad = plan(text, {parse_override("src.count=zero"), parse_override("scr.count=1")});
+  CHECK(messages(bad) == std::vector<std::string>{
+      "--set scr.count: error: --set names unknown stage 'scr'; did you mean 'src'?",
+      "--set src.count: error: stage 'src' (load): parameter 'count' must be int, got string \"zero\"",
+  });
+  CHECK_THROWS_AS(parse_override("nodot=1"), Error);
+  CHECK_THROWS_AS(parse_override("a.b"), Error);
+}
+
+TEST_CASE("did you mean suggests only close names", "[plan]") {
+  CHECK(did_you_mean("idx_datset", {"idx_dataset", "subset"}) == "idx_dataset");
+  CHECK(did_you_mean("banana", {"idx_dataset", "subset"}).empty());
+}
