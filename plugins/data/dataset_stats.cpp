@@ -42,7 +42,8 @@ class DatasetStats : public Stage {
     for (std::size_t c = 0; c < counts.size(); ++c) {
       std::snprintf(line, sizeof line, "%5zu  %-10s %6lld  %8.4f", c, data->class_names()[c].c_str(),
                     static_cast<long long>(counts[c]), n ? static_cast<double>(counts[c]) / n : 0.0);
-      table += "\n" + std::string(line);
+      table += '\n';
+      table += line;
       per_class.push_back(Value::integer(counts[c]));
     }
     std::snprintf(line, sizeof line, "pixel mean %.6f, std %.6f", mean, stddev);

@@ -101,6 +101,7 @@ TEST_CASE("objects made by a plugin keep its library loaded", "[loader]") {
       ArtifactPtr input(std::string_view) const override { return nullptr; }
       void set_output(std::string_view, ArtifactPtr a) override { out = std::move(a); }
       void metric(std::string_view, Value) override {}
+      void timing(std::string_view, Value) override {}
       void progress(std::string_view) override {}
       void log(std::string_view) override {}
       bool stop_requested() const override { return false; }

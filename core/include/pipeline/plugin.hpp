@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "pipeline/layer.hpp"
 #include "pipeline/stage.hpp"
 #include "pipeline/version.hpp"
 
@@ -19,6 +20,7 @@ class Registry {
  public:
   virtual ~Registry();
   virtual void add_stage(StageInfo info) = 0;
+  virtual void add_layer(LayerInfo info) = 0;
 };
 
 }  // namespace pipeline

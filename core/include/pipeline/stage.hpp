@@ -48,8 +48,11 @@ class StageContext {
 
   virtual void set_output(std::string_view port, ArtifactPtr artifact) = 0;
 
-  // Results that go into the run's metrics.json under this stage's id.
+  // Results that go into the run's metrics.json under this stage's id. They must be a function of
+  // the config and seed only, so the same run gives the same file.
   virtual void metric(std::string_view key, Value value) = 0;
+  // Measurements that vary between runs (throughput, wall time): timings.json.
+  virtual void timing(std::string_view key, Value value) = 0;
   // A transient status line (epoch, loss, items/s); rate-limited and shown in place on a terminal.
   virtual void progress(std::string_view status) = 0;
   // A permanent line of output, prefixed with the stage id.

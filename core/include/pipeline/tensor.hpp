@@ -18,6 +18,11 @@ class Tensor {
   explicit Tensor(Shape shape);  // zero-filled
   Tensor(Shape shape, std::vector<float> data);  // data.size() must equal numel(shape)
 
+  // Changes the shape; the storage is reallocated only when the element count changes, so a
+  // tensor reused across steps of the same size never allocates.
+  void resize(Shape shape);
+  void fill(float value);
+
   const Shape& shape() const { return shape_; }
   std::int64_t dim(std::size_t i) const { return shape_.at(i); }
   std::size_t rank() const { return shape_.size(); }

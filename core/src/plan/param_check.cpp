@@ -111,6 +111,10 @@ Value check_typed(ParamType type, const ParamSpec& spec, const Value& v, const s
 
 }  // namespace
 
+void ThrowingDiagnostics::error(const Location& where, const std::string& message) {
+  throw Error(ErrorCode::config_schema, message, where);
+}
+
 Value check_value(const ParamSpec& spec, const Value& value, const std::string& context,
                   const std::filesystem::path& base_dir, Diagnostics& diagnostics) {
   return check_typed(spec.type, spec, value, "parameter '" + spec.name + "'", context, base_dir,

@@ -8,6 +8,7 @@
 
 #include "pipeline/error.hpp"
 #include "pipeline/params.hpp"
+#include "pipeline/schema.hpp"
 #include "plugin/plugin_set.hpp"
 
 namespace pipeline {
@@ -59,7 +60,5 @@ PlanResult build_plan(const Value& config, const std::string& label,
 PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,
                      const std::vector<Override>& overrides = {});
 
-// The closest candidate within a small edit distance, or "".
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace pipeline

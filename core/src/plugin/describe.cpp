@@ -46,6 +46,13 @@ std::string describe_plugins(const PluginSet& plugins) {
     out << "  stages:";
     for (const auto& t : types) out << " " << t;
     out << "\n";
+    if (!p->layer_types.empty()) {
+      std::vector<std::string> layers = p->layer_types;
+      std::sort(layers.begin(), layers.end());
+      out << "  layers:";
+      for (const auto& t : layers) out << " " << t;
+      out << "\n";
+    }
   }
   return out.str();
 }

@@ -1,5 +1,6 @@
 #define BOOST_DLL_USE_STD_FS
 #include "plugin/plugin_set.hpp"
+#include "plugin/layer_registry.hpp"
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
@@ -13,7 +14,9 @@ namespace {
 class CollectingRegistry : public Registry {
  public:
   void add_stage(StageInfo info) override { stages.push_back(std::move(info)); }
+  void add_layer(LayerInfo info) override { layers.push_back(std::move(info)); }
   std::vector<StageInfo> stages;
+  std::vector<LayerInfo> layers;
 };
 
 bool is_shared_library(const std::filesystem::path& p) {
@@ -23,9 +26,18 @@ bool is_shared_library(const std::filesystem::path& p) {
 }  // namespace
 
 PluginSet::PluginSet() = default;
+namespace {
+std::string owner_of(const LoadedPlugin& plugin) {
+  return plugin.file.empty() ? "<built-in " + plugin.name + ">" : plugin.file.string();
+}
+}  // namespace
+
 PluginSet::~PluginSet() {
-  // Stage infos hold code from the libraries: drop them before the last library reference.
+  // Stage and layer infos hold code from the libraries: drop them before the last library
+  // reference.
   stages_.clear();
+  for (const auto& p : plugins_)
+    if (!p->layer_types.empty()) LayerRegistry::instance().remove_owned_by(owner_of(*p));
 }
 
 void PluginSet::load_file(const std::filesystem::path& file) {
@@ -83,22 +95,40 @@ void PluginSet::load_file(const std::filesystem::path& file) {
     refuse(ErrorCode::plugin_load, "registering plugin '" + name + "' failed: " + e.what());
     return;
   }
-  register_all(plugin, std::move(registry.stages));
+  register_all(plugin, std::move(registry.stages), std::move(registry.layers));
 }
 
-void PluginSet::add_builtin(const std::string& plugin_name, const std::vector<StageInfo>& stages) {
+void PluginSet::add_builtin(const std::string& plugin_name, const std::vector<StageInfo>& stages,
+                            const std::vector<LayerInfo>& layers) {
   auto plugin = std::make_shared<LoadedPlugin>();
   plugin->name = plugin_name;
   plugin->version = PIPELINE_VERSION_STRING;
   plugin->build_id = PIPELINE_BUILD_ID;
-  register_all(plugin, stages);
+  register_all(plugin, stages, layers);
 }
 
 void PluginSet::register_all(const std::shared_ptr<LoadedPlugin>& plugin,
-                             std::vector<StageInfo> stages) {
-  const std::string where = plugin->file.empty() ? "<built-in " + plugin->name + ">"
-                                                  : plugin->file.string();
+                             std::vector<StageInfo> stages, std::vector<LayerInfo> layers) {
+  const std::string where = owner_of(*plugin);
   bool any = false;
+  for (auto& info : layers) {
+    if (info.name.empty() || !info.create) {
+      errors_.emplace_back(ErrorCode::plugin_load,
+                           "layer type '" + info.name + "' is registered without a name or create function",
+                           Location{where});
+      continue;
+    }
+    const std::string name = info.name;
+    const std::string other = LayerRegistry::instance().add(std::move(info), where);
+    if (!other.empty()) {
+      errors_.emplace_back(ErrorCode::plugin_load,
+                           "layer type '" + name + "' is registered by both " + other + " and " + where,
+                           Location{where});
+      continue;
+    }
+    plugin->layer_types.push_back(name);
+    any = true;
+  }
   for (auto& info : stages) {
     if (info.name.empty() || !info.create) {
       errors_.emplace_back(ErrorCode::plugin_load,
@@ -122,7 +152,7 @@ void PluginSet::register_all(const std::shared_ptr<LoadedPlugin>& plugin,
     stages_.emplace(entry->info.name, std::move(entry));
     any = true;
   }
-  if (any || stages.empty()) plugins_.push_back(plugin);
+  if (any || (stages.empty() && layers.empty())) plugins_.push_back(plugin);
 }
 
 void PluginSet::load_search_path(const std::vector<std::filesystem::path>& entries) {

@@ -24,6 +24,7 @@ struct LoadedPlugin {
   std::filesystem::path file;  // empty for stage types registered in-process (tests)
   std::shared_ptr<boost::dll::shared_library> library;
   std::vector<std::string> stage_types;
+  std::vector<std::string> layer_types;
 };
 
 struct RegisteredStage {
@@ -45,7 +46,8 @@ class PluginSet {
   // already loaded from an earlier entry is skipped: earlier entries take precedence.
   void load_search_path(const std::vector<std::filesystem::path>& entries);
   // Registers stage types in-process, as a plugin without a library would.
-  void add_builtin(const std::string& plugin_name, const std::vector<StageInfo>& stages);
+  void add_builtin(const std::string& plugin_name, const std::vector<StageInfo>& stages,
+                   const std::vector<LayerInfo>& layers = {});
 
   const RegisteredStage* find_stage(const std::string& name) const;
   std::vector<std::string> stage_names() const;  // sorted
@@ -53,7 +55,8 @@ class PluginSet {
   const std::vector<Error>& errors() const { return errors_; }
 
  private:
-  void register_all(const std::shared_ptr<LoadedPlugin>& plugin, std::vector<StageInfo> stages);
+  void register_all(const std::shared_ptr<LoadedPlugin>& plugin, std::vector<StageInfo> stages,
+                    std::vector<LayerInfo> layers);
 
   std::vector<std::shared_ptr<LoadedPlugin>> plugins_;
   std::map<std::string, std::unique_ptr<RegisteredStage>> stages_;

@@ -86,6 +86,10 @@ class Context : public StageContext {
     std::lock_guard lock(mutex_);
     outcome_.metrics.set(std::string(key), std::move(value));
   }
+  void timing(std::string_view key, Value value) override {
+    std::lock_guard lock(mutex_);
+    outcome_.timings.set(std::string(key), std::move(value));
+  }
   void progress(std::string_view status) override { reporter_.progress(stage_.id, std::string(status)); }
   void log(std::string_view line) override { reporter_.log(stage_.id, std::string(line)); }
   bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }

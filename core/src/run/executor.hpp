@@ -23,6 +23,7 @@ struct StageOutcome {
   double seconds = 0;
   std::string message;  // why it failed or was skipped
   Value metrics = Value::map();
+  Value timings = Value::map();
   std::vector<std::pair<std::string, ArtifactPtr>> outputs;
 };
 

@@ -92,7 +92,9 @@ void write_run_record(const std::filesystem::path& run_dir, const Plan& plan,
     j["status"] = to_string(s.status);
     if (!s.message.empty()) j["message"] = s.message;
     j["metrics"] = json_of(s.metrics);
-    timings[s.id] = s.seconds;
+    auto& t = timings[s.id];
+    t["seconds"] = s.seconds;
+    for (const auto& [key, value] : s.timings.entries()) t[key] = json_of(value);
   }
   write_json(run_dir / "metrics.json", metrics);
   write_json(run_dir / "timings.json", timings);

@@ -13,7 +13,7 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
                                      const std::string& experiment);
 
 // metrics.json: {"experiment", "seed", "interrupted", "stages": {id: {"status", "metrics"}}};
-// timings.json: {id: seconds}; plan.json: every stage's type, checked parameters, inputs and seed.
+// timings.json: {id: {"seconds", ...stage timings}}; plan.json: every stage's type, checked parameters, inputs and seed.
 // Written atomically.
 void write_run_record(const std::filesystem::path& run_dir, const Plan& plan, const RunResult& result);
 

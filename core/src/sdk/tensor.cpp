@@ -1,5 +1,7 @@
 #include "pipeline/tensor.hpp"
 
+#include <algorithm>
+
 #include "pipeline/error.hpp"
 
 namespace pipeline {
@@ -23,5 +25,13 @@ Tensor::Tensor(Shape shape, std::vector<float> data) : shape_(std::move(shape)),
     throw Error(ErrorCode::internal, "tensor of shape " + to_string(shape_) + " given " +
                                          std::to_string(data_.size()) + " values");
 }
+
+void Tensor::resize(Shape shape) {
+  const auto n = static_cast<std::size_t>(pipeline::numel(shape));
+  if (n != data_.size()) data_.assign(n, 0.0f);
+  shape_ = std::move(shape);
+}
+
+void Tensor::fill(float value) { std::fill(data_.begin(), data_.end(), value); }
 
 }  // namespace pipeline

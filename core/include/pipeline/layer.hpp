@@ -1,0 +1,89 @@
+// Layer: one named step of a Model, with its parameters. Layer types are registered by plugins
+// (LayerInfo), so a third party can add one without touching the core.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/params.hpp"
+#include "pipeline/rng.hpp"
+#include "pipeline/tensor.hpp"
+
+namespace pipeline {
+
+enum class Mode { train, eval };
+
+struct Parameter {
+  std::string name;  // PyTorch's suffix: "weight", "bias", "weight_ih_l0", "running_mean"
+  Tensor value;
+  Tensor grad;             // same shape as value; set by backward when trainable
+  bool trainable = true;   // false: no update, and its gradient is not computed
+  bool buffer = false;     // state such as running statistics: saved, never trained
+};
+
+// How much work a layer did; tests use these to prove that frozen layers compute no gradient.
+struct LayerCounters {
+  std::int64_t forward = 0;
+  std::int64_t backward_data = 0;     // input gradients computed
+  std::int64_t backward_weights = 0;  // parameter gradients computed
+};
+
+class Layer {
+ public:
+  Layer(std::string type, std::string name) : type_(std::move(type)), name_(std::move(name)) {}
+  virtual ~Layer();
+
+  const std::string& type() const { return type_; }
+  const std::string& name() const { return name_; }
+  void rename(std::string name) { name_ = std::move(name); }
+
+  // The shape of one output sample for one input sample (batch excluded). Throws Error with a
+  // message such as "expects 3136 inputs, gets 3200" when the input does not fit.
+  virtual Shape output_shape(const Shape& input) const = 0;
+  // Sets parameters to PyTorch's default initialisation for this layer type.
+  virtual void initialize(Rng& rng) = 0;
+  // input: [N, ...input sample shape]; output is resized and overwritten. In train mode the layer
+  // may keep pointers to `input` and `output` for its backward pass: both must stay alive and
+  // unchanged until then (Model guarantees this for its layers).
+  virtual void forward(const Tensor& input, Tensor& output, Mode mode) = 0;
+  // From the gradient of the last forward's output: overwrites the gradients of trainable
+  // parameters and, when grad_input is not null, computes the input gradient.
+  virtual void backward(const Tensor& grad_output, Tensor* grad_input) = 0;
+  // A deep copy: parameters, flags and configuration, without cached primitives or activations.
+  virtual std::unique_ptr<Layer> clone() const = 0;
+  // One line for the model summary, e.g. "out 32, kernel 3x3, padding 1".
+  virtual std::string describe() const { return {}; }
+
+  std::vector<Parameter>& parameters() { return params_; }
+  const std::vector<Parameter>& parameters() const { return params_; }
+  Parameter* find_parameter(const std::string& name);
+  bool has_trainable_parameters() const;
+  const LayerCounters& counters() const { return counters_; }
+
+ protected:
+  std::vector<Parameter> params_;
+  LayerCounters counters_;
+
+ private:
+  std::string type_;
+  std::string name_;
+};
+
+struct LayerInfo {
+  std::string name;  // the layer type, as written in a model's `layers:` list
+  std::string doc;   // one line
+  std::vector<ParamSpec> params;
+  // Makes a layer from checked parameters for inputs of the given sample shape (batch excluded);
+  // `name` is the layer's name in the model. Throws Error with a message such as "expects 3136
+  // inputs, gets 3200" when the input does not fit.
+  std::function<std::unique_ptr<Layer>(const std::string& name, const Params&, const Shape& input)> create;
+};
+
+// The layer types every loaded plugin registered (filled by the core as it loads plugins).
+const LayerInfo* find_layer_type(const std::string& name);
+std::vector<std::string> layer_type_names();
+
+}  // namespace pipeline

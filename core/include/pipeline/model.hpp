@@ -1,0 +1,72 @@
+// Model: an ordered sequence of named layers from one input sample shape to class scores. Models
+// travel between stages as immutable artifacts; a stage that changes one works on a clone().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/artifact.hpp"
+#include "pipeline/layer.hpp"
+
+namespace pipeline {
+
+class Model : public Artifact {
+ public:
+  explicit Model(Shape input_shape) : input_shape_(std::move(input_shape)) {}
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  std::string type() const override { return "model"; }
+  std::string summary() const override;
+
+  // Appends a layer; throws Error when it does not fit the current output shape.
+  void add(std::unique_ptr<Layer> layer);
+  // Replaces the layer at index i (same input shape; later layers must accept its output).
+  void replace(std::size_t i, std::unique_ptr<Layer> layer);
+  // Drops every layer after index i.
+  void truncate_after(std::size_t i);
+  std::unique_ptr<Model> clone() const;
+
+  const Shape& input_shape() const { return input_shape_; }
+  Shape output_shape() const { return shapes_.empty() ? input_shape_ : shapes_.back(); }
+  Shape output_shape_of(std::size_t i) const { return shapes_.at(i); }
+  std::size_t size() const { return layers_.size(); }
+  Layer& layer(std::size_t i) { return *layers_.at(i); }
+  const Layer& layer(std::size_t i) const { return *layers_.at(i); }
+  // Index of the layer with this name, or -1.
+  std::ptrdiff_t find(const std::string& name) const;
+
+  // Runs layers [first, size()) on x (whose sample shape is the input of layer `first`).
+  void forward(const Tensor& x, Tensor& logits, Mode mode, std::size_t first = 0);
+  // Backward from the gradient of the logits through the layers of the last forward. Stops at the
+  // first layer with trainable parameters: nothing before it needs a gradient. With
+  // need_input_grad, goes all the way and stores the input gradient in input_grad().
+  void backward(const Tensor& grad_logits, bool need_input_grad = false);
+  const Tensor& input_grad() const { return input_grad_; }
+
+  // The first layer that has trainable parameters (size() when none).
+  std::size_t first_trainable() const;
+
+  // "layer.param" → parameter, in layer order, as PyTorch's state_dict names them.
+  struct NamedParameter {
+    std::string name;
+    Parameter* param;
+  };
+  std::vector<NamedParameter> named_parameters();
+  std::int64_t parameter_count(bool trainable_only = false) const;
+
+  // A table: layer, type, output shape, parameters.
+  std::string table() const;
+
+ private:
+  Shape input_shape_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Shape> shapes_;            // output sample shape of each layer
+  std::vector<Tensor> activations_;      // output of each layer from the last forward
+  std::size_t first_run_ = 0;            // the first layer of the last forward
+  Tensor input_grad_;
+  Tensor scratch_a_, scratch_b_;         // gradients between layers, reused
+};
+
+}  // namespace pipeline

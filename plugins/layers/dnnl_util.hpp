@@ -1,0 +1,54 @@
+// Shared oneDNN plumbing for the layers: one CPU engine and stream, and converters between the
+// plain layouts of Tensors (NCHW, NC, OIHW, ...) and whatever layout a primitive chose.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "pipeline/tensor.hpp"
+
+namespace pipeline::layers {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& engine();
+dnnl::stream& stream();
+
+memory::dims dims_of(const Shape& shape);
+memory::desc plain(const memory::dims& dims, tag layout);
+
+// A memory over a Tensor's storage (no copy).
+memory wrap(const memory::desc& desc, const float* data);
+
+// Brings data from a plain layout into the layout a primitive wants, reusing one buffer: when the
+// layouts agree it is a view, otherwise a reorder into a buffer allocated once.
+class ToLayout {
+ public:
+  void init(const memory::desc& from, const memory::desc& to);
+  memory operator()(const float* data);  // runs the reorder (if any) on the stream
+  const memory::desc& desc() const { return to_; }
+
+ private:
+  memory::desc from_, to_;
+  bool needed_ = false;
+  memory buffer_;
+  dnnl::reorder reorder_;
+};
+
+// The reverse: a primitive writes into buffer(), then write_to() delivers plain data.
+class FromLayout {
+ public:
+  void init(const memory::desc& from, const memory::desc& to);
+  // The memory a primitive should write to; when layouts agree, a view of `data`.
+  memory buffer(float* data);
+  void write_to(float* data);  // runs the reorder (if any)
+
+ private:
+  memory::desc from_, to_;
+  bool needed_ = false;
+  memory buffer_;
+  dnnl::reorder reorder_;
+};
+
+}  // namespace pipeline::layers

@@ -1,0 +1,24 @@
+// The layer types of the layers plugin, each on oneDNN primitives.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pipeline/layer.hpp"
+
+namespace pipeline::layers {
+
+LayerInfo conv2d_layer();
+LayerInfo maxpool2d_layer();
+LayerInfo avgpool2d_layer();
+LayerInfo linear_layer();
+std::vector<LayerInfo> activation_layers();  // relu, leaky_relu, tanh, sigmoid, gelu
+LayerInfo flatten_layer();
+LayerInfo dropout_layer();
+
+// Output [channels, height, width] of a sliding window over [channels, height, width]; throws a
+// config_schema Error naming `what` when the window does not fit.
+Shape conv_output(const Shape& in, std::int64_t out_channels, std::int64_t kernel, std::int64_t stride,
+                  std::int64_t padding, std::int64_t dilation, const std::string& what);
+
+}  // namespace pipeline::layers

@@ -1,0 +1,96 @@
+#include "model_builder.hpp"
+
+#include <set>
+
+#include "pipeline/schema.hpp"
+
+namespace pipeline::layers {
+
+std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diagnostics& diag) {
+  auto model = std::make_unique<Model>(input);
+  std::set<std::string> names;
+  bool ok = true;
+  std::size_t index = 0;
+  for (const Value& item : layers.items()) {
+    ++index;
+    std::string type;
+    Value args = Value::map();
+    Location where = item.location();
+    if (item.is_string()) {
+      type = item.as_string();
+    } else if (item.is_map() && item.size() == 1) {
+      type = item.entries()[0].first;
+      where = item.key_location(type);
+      const Value& given = item.entries()[0].second;
+      if (given.is_map()) {
+        args = given;
+      } else if (!given.is_null()) {
+        diag.error(given.location(), "layer " + std::to_string(index) + " (" + type +
+                                         "): expected a map of layer parameters, got " + given.str());
+        ok = false;
+        continue;
+      }
+    } else {
+      diag.error(where, "layer " + std::to_string(index) +
+                            ": expected a layer type (e.g. relu) or a one-key map (e.g. {conv2d: {out: 32, kernel: 3}})");
+      ok = false;
+      continue;
+    }
+
+    const LayerInfo* info = find_layer_type(type);
+    if (!info) {
+      const std::string hint = did_you_mean(type, layer_type_names());
+      diag.error(where, "unknown layer type '" + type + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      ok = false;
+      continue;
+    }
+    std::string name = type + std::to_string(index);
+    if (const Value* n = args.find("name")) {
+      if (!n->is_string() || n->as_string().empty() || n->as_string().find('.') != std::string::npos) {
+        diag.error(n->location(), "layer " + std::to_string(index) + " (" + type +
+                                      "): 'name' must be a non-empty string without dots");
+        ok = false;
+        continue;
+      }
+      name = n->as_string();
+      Value rest = Value::map();
+      for (const auto& [k, v] : args.entries())
+        if (k != "name") rest.set(k, v, args.key_location(k));
+      args = rest.at(args.location());
+    }
+    if (!names.insert(name).second) {
+      diag.error(where, "two layers are named '" + name + "'");
+      ok = false;
+      continue;
+    }
+    const std::string context = "layer '" + name + "' (" + type + ")";
+    Diagnostics* target = &diag;
+    struct Counting : Diagnostics {
+      Diagnostics* inner;
+      int errors = 0;
+      void error(const Location& l, const std::string& m) override {
+        ++errors;
+        inner->error(l, m);
+      }
+    } counting;
+    counting.inner = target;
+    Params params = check_params(info->params, args, context, where, "/", counting);
+    if (counting.errors || !ok) {
+      ok = false;
+      continue;  // later shapes depend on this layer: stop inferring, keep checking schemas
+    }
+    try {
+      model->add(info->create(name, params, model->output_shape()));
+    } catch (const Error& e) {
+      diag.error(where, e.message());
+      ok = false;
+    }
+  }
+  if (layers.items().empty()) {
+    diag.error(layers.location(), "a model needs at least one layer");
+    ok = false;
+  }
+  return ok ? std::move(model) : nullptr;
+}
+
+}  // namespace pipeline::layers

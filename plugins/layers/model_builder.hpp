@@ -1,0 +1,16 @@
+// Builds a Model from a `layers:` list as written in YAML, checking each item against its layer
+// type's schema and inferring shapes, with every problem located at its item.
+#pragma once
+
+#include <memory>
+
+#include "pipeline/model.hpp"
+#include "pipeline/stage.hpp"
+
+namespace pipeline::layers {
+
+// `layers` items are either a layer type ("relu") or a one-key map ({conv2d: {out: 32, ...}});
+// a map may carry `name`. Returns null when a problem was reported to `diagnostics`.
+std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diagnostics& diagnostics);
+
+}  // namespace pipeline::layers

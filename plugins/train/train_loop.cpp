@@ -1,0 +1,168 @@
+#include "train_loop.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "batches.hpp"
+#include "evaluation.hpp"
+#include "pipeline/error.hpp"
+#include "pipeline/rng.hpp"
+
+namespace pipeline::train {
+
+std::vector<ParamSpec> training_params(double default_lr) {
+  return {
+      param_int("epochs", "passes over the training data", 1).range(1, 1e6),
+      param_int("steps", "stop after this many optimizer steps; 0: run all epochs", 0).range(0, 1e12),
+      param_int("batch_size", "samples per optimizer step", 64).range(1, 1 << 20),
+      param_bool("shuffle", "visit samples in a new seeded order each epoch", true),
+      param_enum("optimizer", "update rule (PyTorch semantics)", {"sgd", "adam", "adamw"}, std::string("sgd")),
+      param_float("lr", "learning rate (the peak rate for one_cycle)", default_lr).range(0, 100),
+      param_float("momentum", "SGD momentum", 0.0).range(0, 1),
+      param_bool("nesterov", "SGD with Nesterov momentum", false),
+      param_float("weight_decay", "L2 penalty (decoupled for adamw)", 0.0).range(0, 10),
+      param_list("betas", "Adam's beta1 and beta2", ParamType::real, Value::list({Value::real(0.9), Value::real(0.999)}))
+          .range(0, 0.999999),
+      param_float("eps", "Adam's epsilon", 1e-8).range(0, 1),
+      param_enum("schedule", "learning-rate schedule over the steps", {"constant", "step", "cosine", "one_cycle"},
+                 std::string("constant")),
+      param_int("step_epochs", "schedule step: decay every this many epochs", 1).range(1, 1e6),
+      param_float("gamma", "schedule step: decay factor", 0.1).range(0, 1),
+      param_float("min_lr", "schedule cosine: final learning rate", 0.0).range(0, 100),
+      param_float("pct_start", "schedule one_cycle: share of steps warming up", 0.3).range(0, 1),
+      param_float("clip_norm", "clip the global gradient norm to this; 0: off", 0.0).range(0, 1e9),
+      param_float("label_smoothing", "cross-entropy label smoothing", 0.0).range(0, 1),
+      param_list("class_weights", "cross-entropy weight per class; empty: all 1", ParamType::real, Value::list())
+          .range(0, 1e6),
+  };
+}
+
+TrainOptions training_options(const Params& p) {
+  TrainOptions o;
+  o.epochs = p.get_int("epochs");
+  o.steps = p.get_int("steps");
+  o.batch_size = p.get_int("batch_size");
+  o.shuffle = p.get_bool("shuffle");
+  o.clip_norm = p.get_float("clip_norm");
+  o.optimizer.kind = p.get_string("optimizer");
+  o.optimizer.momentum = p.get_float("momentum");
+  o.optimizer.nesterov = p.get_bool("nesterov");
+  o.optimizer.weight_decay = p.get_float("weight_decay");
+  const auto betas = p.get_float_list("betas");
+  if (betas.size() != 2) throw Error(ErrorCode::config_schema, "'betas' needs two values", p.location("betas"));
+  o.optimizer.beta1 = betas[0];
+  o.optimizer.beta2 = betas[1];
+  o.optimizer.eps = p.get_float("eps");
+  o.schedule.kind = p.get_string("schedule");
+  o.schedule.lr = p.get_float("lr");
+  o.schedule.step_epochs = p.get_int("step_epochs");
+  o.schedule.gamma = p.get_float("gamma");
+  o.schedule.min_lr = p.get_float("min_lr");
+  o.schedule.pct_start = p.get_float("pct_start");
+  o.loss.label_smoothing = static_cast<float>(p.get_float("label_smoothing"));
+  for (double w : p.get_float_list("class_weights")) o.loss.class_weights.push_back(static_cast<float>(w));
+  return o;
+}
+
+void train_model(Model& model, const Dataset& data, const Dataset* validation, const TrainOptions& o,
+                 StageContext& ctx) {
+  if (data.size() == 0) throw Error(ErrorCode::data_format, "the training dataset is empty");
+  if (data.sample_shape() != model.input_shape())
+    throw Error(ErrorCode::data_format, "the model takes samples of shape " + to_string(model.input_shape()) +
+                                            ", the training data has " + to_string(data.sample_shape()));
+  if (model.output_shape().size() != 1 || model.output_shape()[0] < data.num_classes())
+    throw Error(ErrorCode::data_format, "the model has outputs " + to_string(model.output_shape()) + " for " +
+                                            std::to_string(data.num_classes()) + " classes");
+  if (o.optimizer.momentum == 0 && o.optimizer.nesterov)
+    throw Error(ErrorCode::config_schema, "nesterov needs momentum > 0");
+
+  Optimizer optimizer(o.optimizer);
+  std::vector<Parameter*> params;
+  for (auto& np : model.named_parameters()) {
+    params.push_back(np.param);
+    optimizer.add(np.param);
+  }
+  const std::int64_t per_epoch = (data.size() + o.batch_size - 1) / o.batch_size;
+  const std::int64_t total = o.steps > 0 ? o.steps : per_epoch * o.epochs;
+  const std::int64_t epochs = (total + per_epoch - 1) / per_epoch;
+  Schedule schedule = o.schedule;
+  schedule.total_steps = total;
+  schedule.steps_per_epoch = per_epoch;
+
+  Rng rng(ctx.seed());
+  CrossEntropy ce(o.loss);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(data.size()));
+  Tensor x, logits, grad;
+  std::vector<std::int32_t> labels;
+  Value epoch_metrics = Value::list();
+  Value epoch_timings = Value::list();
+  std::int64_t step = 0;
+  double seconds_total = 0;
+  for (std::int64_t epoch = 0; epoch < epochs && step < total; ++epoch) {
+    std::iota(order.begin(), order.end(), 0);
+    if (o.shuffle) rng.shuffle(order);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0;
+    for (std::int64_t begin = 0; begin < data.size() && step < total; begin += o.batch_size, ++step) {
+      ctx.throw_if_stopped();
+      const std::int64_t end = std::min(data.size(), begin + o.batch_size);
+      gather_batch(data, order, begin, end, x, labels);
+      model.forward(x, logits, Mode::train);
+      const double loss = ce(logits, labels.data(), &grad);
+      if (!std::isfinite(loss))
+        throw Error(ErrorCode::stage_failed, "the loss diverged (" + std::to_string(loss) + ") at epoch " +
+                                                 std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                                                 "; lower the learning rate or clip gradients");
+      model.backward(grad);
+      if (o.clip_norm > 0) clip_grad_norm(params, o.clip_norm);
+      optimizer.step(schedule.at(step));
+
+      const std::int64_t b = end - begin, classes = logits.dim(1);
+      loss_sum += loss * static_cast<double>(b);
+      for (std::int64_t i = 0; i < b; ++i) {
+        const float* row = logits.data() + i * classes;
+        correct += (std::max_element(row, row + classes) - row) == labels[static_cast<std::size_t>(i)];
+      }
+      seen += b;
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      char status[160];
+      std::snprintf(status, sizeof status, "epoch %lld/%lld step %lld/%lld loss %.4f acc %.4f %.0f samples/s",
+                    static_cast<long long>(epoch + 1), static_cast<long long>(epochs),
+                    static_cast<long long>(begin / o.batch_size + 1), static_cast<long long>(per_epoch),
+                    loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen),
+                    static_cast<double>(seen) / std::max(secs, 1e-9));
+      ctx.progress(status);
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    seconds_total += secs;
+    Value m = Value::map();
+    m.set("epoch", Value::integer(epoch + 1));
+    m.set("loss", Value::real(loss_sum / static_cast<double>(seen)));
+    m.set("accuracy", Value::real(static_cast<double>(correct) / static_cast<double>(seen)));
+    std::string line = "epoch " + std::to_string(epoch + 1) + ": loss " + std::to_string(loss_sum / seen) +
+                       ", accuracy " + std::to_string(static_cast<double>(correct) / seen);
+    if (validation) {
+      const Evaluation v = evaluate(model, *validation, o.eval_batch_size, o.loss, &ctx);
+      m.set("validation_loss", Value::real(v.loss));
+      m.set("validation_accuracy", Value::real(v.accuracy));
+      line += ", validation loss " + std::to_string(v.loss) + ", accuracy " + std::to_string(v.accuracy);
+    }
+    char rate[64];
+    std::snprintf(rate, sizeof rate, ", %.0f samples/s", static_cast<double>(seen) / std::max(secs, 1e-9));
+    ctx.log(line + rate);
+    epoch_metrics.push_back(m);
+    Value t = Value::map();
+    t.set("seconds", Value::real(secs));
+    t.set("samples_per_second", Value::real(static_cast<double>(seen) / std::max(secs, 1e-9)));
+    epoch_timings.push_back(t);
+  }
+  ctx.metric("epochs", epoch_metrics);
+  ctx.metric("steps", Value::integer(step));
+  ctx.timing("epochs", epoch_timings);
+  ctx.timing("train_seconds", Value::real(seconds_total));
+}
+
+}  // namespace pipeline::train
