@@ -9,7 +9,10 @@ void register_layers(pipeline::Registry& registry) {
   for (auto info : {conv2d_layer(), maxpool2d_layer(), avgpool2d_layer(), linear_layer(), flatten_layer(), dropout_layer()})
     registry.add_layer(info);
   for (auto& info : activation_layers()) registry.add_layer(info);
+  for (auto& info : recurrent_layers()) registry.add_layer(info);
   registry.add_stage(model_stage());
+  registry.add_stage(save_model_stage());
+  registry.add_stage(load_model_stage());
 }
 }  // namespace
 

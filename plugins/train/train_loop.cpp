@@ -50,8 +50,7 @@ TrainOptions training_options(const Params& p) {
   o.optimizer.momentum = p.get_float("momentum");
   o.optimizer.nesterov = p.get_bool("nesterov");
   o.optimizer.weight_decay = p.get_float("weight_decay");
-  const auto betas = p.get_float_list("betas");
-  if (betas.size() != 2) throw Error(ErrorCode::config_schema, "'betas' needs two values", p.location("betas"));
+  const auto betas = p.get_float_list("betas");  // two values: check_training_params
   o.optimizer.beta1 = betas[0];
   o.optimizer.beta2 = betas[1];
   o.optimizer.eps = p.get_float("eps");
@@ -66,6 +65,13 @@ TrainOptions training_options(const Params& p) {
   return o;
 }
 
+void check_training_params(const Params& p, Diagnostics& diag) {
+  if (p.get("betas").size() != 2)
+    diag.error(p.location("betas"), "parameter 'betas' needs two values (beta1, beta2), got " + p.get("betas").str());
+  if (p.get_bool("nesterov") && p.get_float("momentum") == 0)
+    diag.error(p.location("nesterov"), "parameter 'nesterov' needs momentum > 0");
+}
+
 void train_model(Model& model, const Dataset& data, const Dataset* validation, const TrainOptions& o,
                  StageContext& ctx) {
   if (data.size() == 0) throw Error(ErrorCode::data_format, "the training dataset is empty");
@@ -75,8 +81,6 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   if (model.output_shape().size() != 1 || model.output_shape()[0] < data.num_classes())
     throw Error(ErrorCode::data_format, "the model has outputs " + to_string(model.output_shape()) + " for " +
                                             std::to_string(data.num_classes()) + " classes");
-  if (o.optimizer.momentum == 0 && o.optimizer.nesterov)
-    throw Error(ErrorCode::config_schema, "nesterov needs momentum > 0");
 
   Optimizer optimizer(o.optimizer);
   std::vector<Parameter*> params;

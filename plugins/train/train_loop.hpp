@@ -30,6 +30,8 @@ struct TrainOptions {
 // The training parameters every training stage shares, and reading them back.
 std::vector<ParamSpec> training_params(double default_lr);
 TrainOptions training_options(const Params& params);
+// Checks across training parameters, before the run (betas has two values, nesterov needs momentum).
+void check_training_params(const Params& params, Diagnostics& diagnostics);
 
 // Trains `model` in place. Reports progress and per-epoch metrics ("epochs": [{loss, accuracy,
 // validation_loss, validation_accuracy}]) and throughput timings through `ctx`; shuffling is

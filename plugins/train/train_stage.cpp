@@ -36,6 +36,7 @@ StageInfo train_stage() {
   info.outputs = {{"model", "model", "the trained model"}};
   info.params = training_params(0.01);
   info.create = [](const Params& p) { return std::make_unique<TrainStage>(p); };
+  info.check = check_training_params;
   return info;
 }
 

@@ -22,7 +22,7 @@ struct ParamSpec {
   std::string doc;                     // one line
   std::optional<Value> default_value;  // none: the parameter is required (unless optional)
   bool optional = false;               // may be left out with no default; Params::has() tells
-  std::optional<double> min, max;      // inclusive range for numbers, list length bounds for lists
+  std::optional<double> min, max;      // inclusive range for numbers, and for each item of a list
   std::vector<std::string> choices;    // for enumeration
   ParamType item_type = ParamType::any;  // for lists: the type of every item
   bool must_exist = false;             // for paths read by the stage: checked before running

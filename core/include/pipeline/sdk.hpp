@@ -11,6 +11,7 @@
 #include "pipeline/params.hpp"
 #include "pipeline/plugin.hpp"
 #include "pipeline/rng.hpp"
+#include "pipeline/safetensors.hpp"
 #include "pipeline/stage.hpp"
 #include "pipeline/tensor.hpp"
 #include "pipeline/value.hpp"

@@ -71,17 +71,20 @@ class ErrorList : public Diagnostics {
   std::vector<Error>& out_;
 };
 
-// Puts the stage in front of what a plugin's check reports.
+// Puts the stage in front of what a plugin's check reports, and the stage's location where a
+// problem has none of its own (a defaulted parameter).
 class PrefixedDiagnostics : public Diagnostics {
  public:
-  PrefixedDiagnostics(Diagnostics& inner, std::string prefix) : inner_(inner), prefix_(std::move(prefix)) {}
+  PrefixedDiagnostics(Diagnostics& inner, std::string prefix, Location fallback)
+      : inner_(inner), prefix_(std::move(prefix)), fallback_(std::move(fallback)) {}
   void error(const Location& where, const std::string& message) override {
-    inner_.error(where, prefix_ + message);
+    inner_.error(where.known() ? where : fallback_, prefix_ + message);
   }
 
  private:
   Diagnostics& inner_;
   std::string prefix_;
+  Location fallback_;
 };
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
@@ -405,7 +408,7 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
   // Stage-specific checks (e.g. shape inference), only where the parameters themselves are sound.
   for (const auto& d : drafts)
     if (d.type && d.params_ok && d.type->info.check) {
-      PrefixedDiagnostics stage_diag(diag, "stage '" + d.id + "' (" + d.type->info.name + "): ");
+      PrefixedDiagnostics stage_diag(diag, "stage '" + d.id + "' (" + d.type->info.name + "): ", d.location);
       try {
         d.type->info.check(d.params, stage_diag);
       } catch (const Error& e) {

@@ -6,6 +6,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace pipeline {
 namespace {
@@ -53,6 +54,15 @@ void PluginSet::load_file(const std::filesystem::path& file) {
     std::string reason = e.what();
     refuse(ErrorCode::plugin_load, "not a loadable library: " + reason);
     return;
+  }
+  // A loaded plugin stays mapped until the process ends. Objects cross plugins (a model from the
+  // layers plugin is trained by the train plugin and output by it), and a virtual destructor or
+  // deleter in unmapped code crashes; tracking every such owner is fragile, so nothing unloads.
+  static auto* never_unloaded = new std::vector<std::shared_ptr<boost::dll::shared_library>>;
+  static std::mutex never_unloaded_mutex;
+  {
+    std::lock_guard lock(never_unloaded_mutex);
+    never_unloaded->push_back(library);
   }
   if (!library->has(PIPELINE_PLUGIN_ENTRY_SYMBOL)) {
     refuse(ErrorCode::plugin_load, std::string("no entry point '") + PIPELINE_PLUGIN_ENTRY_SYMBOL +

@@ -4,6 +4,8 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -95,8 +97,10 @@ class Context : public StageContext {
   bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
 
   std::filesystem::path work_dir() override {
+    // Without a run record (library use, tests), a directory of this process's own.
     std::filesystem::path dir = options_.run_dir.empty()
-                                    ? std::filesystem::temp_directory_path() / "pipeline-stages"
+                                    ? std::filesystem::temp_directory_path() /
+                                          ("pipeline-stages-" + std::to_string(::getpid()))
                                     : options_.run_dir / "stages";
     dir /= stage_.id;
     std::filesystem::create_directories(dir);
@@ -144,7 +148,14 @@ void run_one(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outcome
   }
 
   std::unique_lock<std::mutex> turn(compute_turn, std::defer_lock);
-  if (stage.type->info.compute) turn.lock();
+  if (stage.type->info.compute) {
+    turn.lock();
+    if (stop.load()) {  // the run was interrupted while this stage waited for its turn
+      outcome.status = StageStatus::cancelled;
+      outcome.message = "not started: the run was interrupted";
+      return;
+    }
+  }
 
   const auto start = std::chrono::steady_clock::now();
   reporter.stage_started(stage.id, stage.type->info.name);
@@ -198,9 +209,9 @@ RunResult execute(const Plan& plan, Reporter& reporter, const std::atomic<bool>&
   for (std::size_t i = 0; i < plan.stages.size(); ++i) result.stages[i].id = plan.stages[i].id;
 
   const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // At least two, so an I/O stage can overlap a compute stage even on a single core.
-  const int parallel = options.max_parallel_stages > 0 ? options.max_parallel_stages
-                                                       : std::max(2, hardware);
+  // One more thread than cores: a compute stage waiting for its turn blocks a thread, and the
+  // spare one keeps data and I/O stages moving meanwhile.
+  const int parallel = options.max_parallel_stages > 0 ? options.max_parallel_stages : hardware + 1;
   tbb::global_control allow(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(parallel));
   tbb::task_arena arena(parallel);

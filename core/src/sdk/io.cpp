@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 
 #include "pipeline/error.hpp"
@@ -14,7 +15,9 @@ void write_file_atomic(const std::filesystem::path& target,
   // Hidden and unique per process, in the target's directory so the rename is atomic.
   std::string name = ".";  // built piecewise: "." + string trips a GCC 12 -Wrestrict false positive
   name += target.filename().string();
-  name += ".tmp-" + std::to_string(::getpid());
+  // Unique per process and per call, so concurrent writers of one target never share a temporary.
+  static std::atomic<unsigned> counter{0};
+  name += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   const fs::path temp = target.parent_path() / name;
   try {
     {
