@@ -50,13 +50,14 @@ Exit codes: 0 ok, 1 a stage failed, 2 config or usage error, 3 plugin load error
 )";
 
 const std::map<std::string, std::string> command_help = {
-    {"run", R"(usage: pipeline run FILE [--set STAGE.PARAM=VALUE]... [--runs-dir DIR] [--quiet]
+    {"run", R"(usage: pipeline run FILE [--set STAGE.PARAM=VALUE]... [--seed N] [--runs-dir DIR] [--quiet]
 
 Validates FILE, then runs its stages on a oneTBB flow graph: independent stages at the same time,
 compute stages one at a time with all cores. A failing stage stops only the stages that need it.
 Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it at once.
 
   --set STAGE.PARAM=VALUE   override a parameter (VALUE is YAML: 5, 0.1, [1, 2], text); repeatable
+  --seed N                  override the experiment's seed (every stage seed derives from it)
   --runs-dir DIR            where run records go (default: $PIPELINE_RUNS_DIR or ./runs); the
                             record is DIR/EXPERIMENT/RUN_ID with plan.json, metrics.json, timings.json
   --quiet                   no start/done lines, only results and errors
@@ -100,6 +101,7 @@ struct Args {
   std::vector<std::string> plugin_path;
   std::vector<std::string> sets;
   std::optional<std::string> runs_dir;
+  std::optional<std::uint64_t> seed;
   bool quiet = false;
   bool help = false;
   bool version = false;
@@ -128,6 +130,12 @@ Args parse_args(int argc, char** argv) {
     else if (is(arg, "--plugin-path")) a.plugin_path.push_back(value_of(i, arg, "--plugin-path"));
     else if (is(arg, "--set")) a.sets.push_back(value_of(i, arg, "--set"));
     else if (is(arg, "--runs-dir")) a.runs_dir = value_of(i, arg, "--runs-dir");
+    else if (is(arg, "--seed")) {
+      const std::string v = value_of(i, arg, "--seed");
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+        usage_error("--seed expects a non-negative integer, got '" + v + "'");
+      a.seed = std::stoull(v);
+    }
     else if (arg.size() > 1 && arg[0] == '-') usage_error("unknown option '" + arg + "'");
     else if (a.command.empty()) a.command = arg;
     else a.positional.push_back(arg);
@@ -160,7 +168,10 @@ Plan plan_or_exit(const Args& args, const PluginSet& plugins) {
     usage_error(e.message());
   }
   PlanResult result = plan_file(args.positional[0], plugins, overrides);
-  if (result.ok()) return std::move(result.plan);
+  if (result.ok()) {
+    if (args.seed) reseed(result.plan, *args.seed);
+    return std::move(result.plan);
+  }
   for (const auto& e : result.errors) std::cerr << e.formatted() << "\n";
   std::exit(config_error);
 }

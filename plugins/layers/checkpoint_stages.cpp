@@ -113,7 +113,7 @@ StageInfo load_model_stage() {
                    std::string("")),
       param_bool("strict", "every parameter must be in the file and every tensor in the model", true),
       param_list("ignore", "names (globs) of tensors in the file that are not parameters", ParamType::string,
-                 Value::list()),
+                 Value::list({Value::string("*.num_batches_tracked")})),
   };
   info.create = [](const Params& p) { return std::make_unique<LoadModel>(p); };
   return info;

@@ -16,6 +16,7 @@ class Dropout : public Layer {
   Shape output_shape(const Shape& in) const override { return in; }
   void initialize(Rng& rng) override { rng_ = Rng(rng.next()); }
   std::string describe() const override { return "p " + std::to_string(p_); }
+  bool same_in_training_and_evaluation() const override { return p_ == 0.0; }
   std::unique_ptr<Layer> clone() const override {
     auto copy = std::make_unique<Dropout>(name(), p_);
     copy->rng_ = rng_;

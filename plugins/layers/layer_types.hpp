@@ -15,6 +15,7 @@ LayerInfo linear_layer();
 std::vector<LayerInfo> activation_layers();  // relu, leaky_relu, tanh, sigmoid, gelu
 LayerInfo flatten_layer();
 LayerInfo dropout_layer();
+LayerInfo batchnorm2d_layer();
 std::vector<LayerInfo> recurrent_layers();  // rnn, lstm, gru
 
 // Output [channels, height, width] of a sliding window over [channels, height, width]; throws a

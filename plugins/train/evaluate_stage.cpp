@@ -24,6 +24,9 @@ class EvaluateStage : public Stage {
     Value v = e.to_value(data->class_names());
     for (const auto& [key, value] : v.entries()) ctx.metric(key, value);
     if (!predictions_.empty()) write_predictions(*data, e);
+    // The model's notes (e.g. its training time) go on with the scores, to comparisons; they are
+    // not metrics of this run (times vary), so they stay out of metrics.json.
+    v.set("model", input->notes());
     ctx.set_output("metrics", std::make_shared<Metrics>(v));
   }
 

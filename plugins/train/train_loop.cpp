@@ -1,5 +1,7 @@
 #include "train_loop.hpp"
 
+#include <fnmatch.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -65,12 +67,77 @@ TrainOptions training_options(const Params& p) {
   return o;
 }
 
+std::vector<ParamSpec> transfer_params() {
+  return {
+      param("lr_multipliers", ParamType::map,
+            "learning-rate scale per layer-name glob, e.g. {\"conv*\": 0.1}; the first match applies")
+          .optional_value(),
+      param_int("unfreeze_every", "gradual unfreezing: unfreeze one more layer, from the top, every N epochs; 0: off",
+                0)
+          .range(0, 1e6),
+      param_bool("cache_features", "run a frozen prefix once per sample and train the rest on its outputs", true),
+  };
+}
+
+void read_transfer_options(const Params& p, TrainOptions& o) {
+  if (p.has("lr_multipliers"))
+    for (const auto& [glob, scale] : p.get("lr_multipliers").entries()) o.lr_multipliers.emplace_back(glob, scale.as_float());
+  o.unfreeze_every = p.get_int("unfreeze_every");
+  o.cache_features = p.get_bool("cache_features");
+}
+
 void check_training_params(const Params& p, Diagnostics& diag) {
   if (p.get("betas").size() != 2)
     diag.error(p.location("betas"), "parameter 'betas' needs two values (beta1, beta2), got " + p.get("betas").str());
   if (p.get_bool("nesterov") && p.get_float("momentum") == 0)
     diag.error(p.location("nesterov"), "parameter 'nesterov' needs momentum > 0");
+  if (p.has("lr_multipliers"))
+    for (const auto& [glob, scale] : p.get("lr_multipliers").entries())
+      if (!scale.is_number() || scale.as_float() < 0)
+        diag.error(scale.location(), "parameter 'lr_multipliers': the scale of '" + glob +
+                                         "' must be a non-negative number, got " + scale.str());
 }
+
+namespace {
+
+double lr_scale_for(const std::string& layer, const TrainOptions& o) {
+  for (const auto& [glob, scale] : o.lr_multipliers)
+    if (fnmatch(glob.c_str(), layer.c_str(), 0) == 0) return scale;
+  return 1.0;
+}
+
+// The first layer that trains, if the layers before it can be cached: they are frozen and act
+// the same in training and evaluation. 0 when there is nothing to cache.
+std::size_t cacheable_prefix(const Model& model) {
+  const std::size_t k = model.first_trainable();
+  if (k == 0 || k >= model.size()) return 0;
+  for (std::size_t i = 0; i < k; ++i)
+    if (!model.layer(i).same_in_training_and_evaluation()) return 0;
+  return k;
+}
+
+// The outputs of layers [0, k) for every sample, as a dataset with the same labels.
+std::shared_ptr<Dataset> prefix_features(Model& model, std::size_t k, const Dataset& data, std::int64_t batch_size,
+                                         StageContext& ctx) {
+  Shape shape = model.output_shape_of(k - 1);
+  const std::int64_t per = numel(shape);
+  shape.insert(shape.begin(), data.size());
+  Tensor features(shape);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(data.size()));
+  std::iota(order.begin(), order.end(), 0);
+  Tensor x, out;
+  std::vector<std::int32_t> labels;
+  for (std::int64_t begin = 0; begin < data.size(); begin += batch_size) {
+    ctx.throw_if_stopped();
+    const std::int64_t end = std::min(data.size(), begin + batch_size);
+    gather_batch(data, order, begin, end, x, labels);
+    model.forward(x, out, Mode::eval, 0, k);
+    std::copy(out.values().begin(), out.values().end(), features.values().begin() + begin * per);
+  }
+  return std::make_shared<Dataset>(std::move(features), data.labels(), data.class_names());
+}
+
+}  // namespace
 
 void train_model(Model& model, const Dataset& data, const Dataset* validation, const TrainOptions& o,
                  StageContext& ctx) {
@@ -84,10 +151,18 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
 
   Optimizer optimizer(o.optimizer);
   std::vector<Parameter*> params;
-  for (auto& np : model.named_parameters()) {
-    params.push_back(np.param);
-    optimizer.add(np.param);
-  }
+  for (std::size_t i = 0; i < model.size(); ++i)
+    for (auto& p : model.layer(i).parameters()) {
+      params.push_back(&p);
+      optimizer.add(&p, lr_scale_for(model.layer(i).name(), o));
+    }
+  // Gradual unfreezing: the frozen layers with parameters, from the top down.
+  std::vector<std::size_t> to_unfreeze;
+  if (o.unfreeze_every > 0)
+    for (std::size_t i = model.size(); i-- > 0;)
+      if (!model.layer(i).parameters().empty() && !model.layer(i).has_trainable_parameters()) to_unfreeze.push_back(i);
+  if (model.first_trainable() == model.size() && to_unfreeze.empty())
+    throw Error(ErrorCode::config_schema, "every parameter of the model is frozen: nothing to train");
   const std::int64_t per_epoch = (data.size() + o.batch_size - 1) / o.batch_size;
   const std::int64_t total = o.steps > 0 ? o.steps : per_epoch * o.epochs;
   const std::int64_t epochs = (total + per_epoch - 1) / per_epoch;
@@ -104,7 +179,29 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   Value epoch_timings = Value::list();
   std::int64_t step = 0;
   double seconds_total = 0;
+  std::shared_ptr<Dataset> features;  // outputs of the cached prefix, when there is one
+  std::size_t cached = 0;             // the layer the cached features feed
+  auto refresh_cache = [&] {
+    const std::size_t k = o.cache_features ? cacheable_prefix(model) : 0;
+    if (k == cached) return;
+    cached = k;
+    features = k ? prefix_features(model, k, data, o.eval_batch_size, ctx) : nullptr;
+    if (k) ctx.log("caching the outputs of the frozen layers before '" + model.layer(k).name() + "'");
+  };
+  if (model.first_trainable() == model.size()) {  // gradual unfreezing starts from a frozen model
+    for (auto& p : model.layer(to_unfreeze.front()).parameters()) p.trainable = !p.buffer;
+    to_unfreeze.erase(to_unfreeze.begin());
+  }
+  refresh_cache();
   for (std::int64_t epoch = 0; epoch < epochs && step < total; ++epoch) {
+    if (o.unfreeze_every > 0 && epoch > 0 && epoch % o.unfreeze_every == 0 && !to_unfreeze.empty()) {
+      Layer& layer = model.layer(to_unfreeze.front());
+      for (auto& p : layer.parameters()) p.trainable = !p.buffer;
+      to_unfreeze.erase(to_unfreeze.begin());
+      ctx.log("epoch " + std::to_string(epoch + 1) + ": unfreezing layer '" + layer.name() + "'");
+      refresh_cache();
+    }
+    const Dataset& source = features ? *features : data;
     std::iota(order.begin(), order.end(), 0);
     if (o.shuffle) rng.shuffle(order);
     const auto start = std::chrono::steady_clock::now();
@@ -113,8 +210,8 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     for (std::int64_t begin = 0; begin < data.size() && step < total; begin += o.batch_size, ++step) {
       ctx.throw_if_stopped();
       const std::int64_t end = std::min(data.size(), begin + o.batch_size);
-      gather_batch(data, order, begin, end, x, labels);
-      model.forward(x, logits, Mode::train);
+      gather_batch(source, order, begin, end, x, labels);
+      model.forward(x, logits, Mode::train, cached);
       const double loss = ce(logits, labels.data(), &grad);
       if (!std::isfinite(loss))
         throw Error(ErrorCode::stage_failed, "the loss diverged (" + std::to_string(loss) + ") at epoch " +
@@ -165,8 +262,11 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   }
   ctx.metric("epochs", epoch_metrics);
   ctx.metric("steps", Value::integer(step));
+  ctx.metric("cached_features", Value::boolean(cached > 0));
   ctx.timing("epochs", epoch_timings);
   ctx.timing("train_seconds", Value::real(seconds_total));
+  // The time of the latest training (e.g. the finetuning, not the pretraining before it).
+  model.notes().set("train_seconds", Value::real(seconds_total));
 }
 
 }  // namespace pipeline::train

@@ -25,17 +25,26 @@ struct TrainOptions {
   OptimizerOptions optimizer;
   Schedule schedule;
   std::int64_t eval_batch_size = 256;
+  // Transfer controls (finetune):
+  std::vector<std::pair<std::string, double>> lr_multipliers;  // layer-name glob → lr scale; first match
+  std::int64_t unfreeze_every = 0;  // > 0: unfreeze one more layer (from the top) every N epochs
+  bool cache_features = true;       // train a trainable suffix on cached outputs of a frozen prefix
 };
 
 // The training parameters every training stage shares, and reading them back.
 std::vector<ParamSpec> training_params(double default_lr);
 TrainOptions training_options(const Params& params);
+// finetune's additions: lr_multipliers, unfreeze_every, cache_features.
+std::vector<ParamSpec> transfer_params();
+void read_transfer_options(const Params& params, TrainOptions& options);
 // Checks across training parameters, before the run (betas has two values, nesterov needs momentum).
 void check_training_params(const Params& params, Diagnostics& diagnostics);
 
 // Trains `model` in place. Reports progress and per-epoch metrics ("epochs": [{loss, accuracy,
 // validation_loss, validation_accuracy}]) and throughput timings through `ctx`; shuffling is
-// seeded from ctx.seed().
+// seeded from ctx.seed(). When the trainable layers are a suffix behind a frozen prefix whose
+// layers behave the same in training and evaluation, the prefix runs once per sample and the
+// suffix trains on its cached outputs (options.cache_features).
 void train_model(Model& model, const Dataset& data, const Dataset* validation, const TrainOptions& options,
                  StageContext& ctx);
 

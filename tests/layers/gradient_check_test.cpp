@@ -72,6 +72,7 @@ void gradient_check(const std::string& type, const std::string& params, const Sh
   check_coordinates(*layer, x, r, x, grad_x, "input", rng);
   for (std::size_t k = 0; k < layer->parameters().size(); ++k) {
     auto& p = layer->parameters()[k];
+    if (p.buffer) continue;  // running statistics: state, not a function's parameter
     check_coordinates(*layer, x, r, p.value, param_grads[k], p.name, rng);
   }
 }
@@ -110,6 +111,56 @@ TEST_CASE("recurrent gradients match finite differences", "[layers][gradcheck]")
     gradient_check(cell, "{hidden: 3, bidirectional: true, output: all}", {1, 3, 4});  // image rows
   }
   gradient_check("rnn", "{hidden: 4, nonlinearity: relu}", {3, 3});
+}
+
+TEST_CASE("batchnorm2d gradients match finite differences in both modes", "[layers][gradcheck]") {
+  // Batch statistics (training): the normalization itself depends on every input.
+  gradient_check("batchnorm2d", "{}", {3, 4, 5});
+  // Frozen running statistics: an affine map per channel. Give the running statistics values
+  // other than their initial 0 and 1 first.
+  auto layer = test::layer_from_yaml("batchnorm2d", "{}", {2, 3, 3});
+  Rng rng(3);
+  layer->initialize(rng);
+  for (auto& p : layer->parameters()) randomize(p.value, rng, 0.5f);
+  for (float& v : layer->find_parameter("running_var")->value.values()) v = 0.5f + v;  // positive
+  layer->freeze_statistics(true);
+  Tensor x({4, 2, 3, 3});
+  randomize(x, rng);
+  Tensor y;
+  layer->forward(x, y, Mode::train);
+  const float* mean = layer->find_parameter("running_mean")->value.data();
+  const float* var = layer->find_parameter("running_var")->value.data();
+  const float* w = layer->find_parameter("weight")->value.data();
+  const float* b = layer->find_parameter("bias")->value.data();
+  for (std::int64_t i = 0; i < x.numel(); ++i) {
+    const std::int64_t c = (i / 9) % 2;
+    CHECK(y.values()[i] == Approx(w[c] * (x.values()[i] - mean[c]) / std::sqrt(var[c] + 1e-5f) + b[c]).margin(1e-5));
+  }
+  Tensor r(y.shape());
+  randomize(r, rng);
+  Tensor gx;
+  layer->backward(r, &gx);
+  for (std::int64_t i = 0; i < x.numel(); ++i) {
+    const std::int64_t c = (i / 9) % 2;
+    CHECK(gx.values()[i] == Approx(r.values()[i] * w[c] / std::sqrt(var[c] + 1e-5f)).margin(1e-5));
+  }
+}
+
+TEST_CASE("batchnorm2d keeps running statistics as PyTorch does", "[layers]") {
+  auto layer = test::layer_from_yaml("batchnorm2d", "{momentum: 0.5}", {1, 2, 1});
+  Rng rng(1);
+  layer->initialize(rng);
+  Tensor x({2, 1, 2, 1}, {1, 2, 3, 6});  // one channel, 4 values: mean 3, unbiased variance 14/3
+  Tensor y;
+  layer->forward(x, y, Mode::train);
+  CHECK(layer->find_parameter("running_mean")->value.values()[0] == Approx(0.5 * 0 + 0.5 * 3));
+  CHECK(layer->find_parameter("running_var")->value.values()[0] == Approx(0.5 * 1 + 0.5 * 14.0 / 3));
+  // Normalized with the batch's biased variance 3.5.
+  CHECK(y.values()[3] == Approx((6 - 3) / std::sqrt(3.5 + 1e-5)));
+  // Evaluation uses the running statistics and leaves them alone.
+  layer->forward(x, y, Mode::eval);
+  CHECK(y.values()[3] == Approx((6 - 1.5) / std::sqrt(0.5 + 14.0 / 6 + 1e-5)));
+  CHECK(layer->find_parameter("running_mean")->value.values()[0] == Approx(1.5));
 }
 
 TEST_CASE("dropout is reproducible from its seed and scales what it keeps", "[layers]") {

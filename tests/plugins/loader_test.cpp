@@ -98,6 +98,7 @@ TEST_CASE("objects made by a plugin keep its library loaded", "[loader]") {
       const std::string& stage_id() const override { return id; }
       std::uint64_t seed() const override { return 1; }
       bool has_input(std::string_view) const override { return false; }
+      std::vector<std::string> input_names() const override { return {}; }
       ArtifactPtr input(std::string_view) const override { return nullptr; }
       void set_output(std::string_view, ArtifactPtr a) override { out = std::move(a); }
       void metric(std::string_view, Value) override {}

@@ -56,6 +56,12 @@ class Layer {
   virtual std::unique_ptr<Layer> clone() const = 0;
   // One line for the model summary, e.g. "out 32, kernel 3x3, padding 1".
   virtual std::string describe() const { return {}; }
+  // Layers with running statistics (batch normalization) normalize with them even in training
+  // and stop updating them while frozen; other layers ignore this.
+  virtual void freeze_statistics(bool /*frozen*/) {}
+  // True when forward gives the same result in training and evaluation (not dropout, not
+  // batchnorm on batch statistics): a frozen prefix of such layers can have its output cached.
+  virtual bool same_in_training_and_evaluation() const { return true; }
 
   std::vector<Parameter>& parameters() { return params_; }
   const std::vector<Parameter>& parameters() const { return params_; }

@@ -8,6 +8,7 @@
 
 #include "pipeline/artifact.hpp"
 #include "pipeline/layer.hpp"
+#include "pipeline/value.hpp"
 
 namespace pipeline {
 
@@ -37,8 +38,10 @@ class Model : public Artifact {
   // Index of the layer with this name, or -1.
   std::ptrdiff_t find(const std::string& name) const;
 
-  // Runs layers [first, size()) on x (whose sample shape is the input of layer `first`).
-  void forward(const Tensor& x, Tensor& logits, Mode mode, std::size_t first = 0);
+  // Runs layers [first, end) on x (whose sample shape is the input of layer `first`); `out` gets the
+  // output of layer end-1. A backward pass needs a forward that ran to the last layer, and the
+  // input and output tensors of that forward must still be alive.
+  void forward(const Tensor& x, Tensor& out, Mode mode, std::size_t first = 0, std::size_t end = SIZE_MAX);
   // Backward from the gradient of the logits through the layers of the last forward. Stops at the
   // first layer with trainable parameters: nothing before it needs a gradient. With
   // need_input_grad, goes all the way and stores the input gradient in input_grad().
@@ -59,6 +62,10 @@ class Model : public Artifact {
   // A table: layer, type, output shape, parameters.
   std::string table() const;
 
+  // Facts that travel with the model through later stages, e.g. "train_seconds" (a map).
+  Value& notes() { return notes_; }
+  const Value& notes() const { return notes_; }
+
  private:
   Shape input_shape_;
   std::vector<std::unique_ptr<Layer>> layers_;
@@ -67,6 +74,7 @@ class Model : public Artifact {
   std::size_t first_run_ = 0;            // the first layer of the last forward
   Tensor input_grad_;
   Tensor scratch_a_, scratch_b_;         // gradients between layers, reused
+  Value notes_ = Value::map();
 };
 
 }  // namespace pipeline

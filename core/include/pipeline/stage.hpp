@@ -22,6 +22,9 @@ struct PortSpec {
   std::string type;  // artifact type, e.g. "dataset"; "any" accepts every type (inputs only)
   std::string doc;
   bool optional = false;  // inputs only: may be left unconnected
+  // inputs only: stands for any number of inputs of this type under names the config chooses
+  // (e.g. one per arm of a comparison); `name` is then only a label for documentation.
+  bool variadic = false;
 };
 
 // Collects every problem found before running, so a user sees them all at once.
@@ -41,6 +44,8 @@ class StageContext {
   virtual std::uint64_t seed() const = 0;
 
   virtual bool has_input(std::string_view port) const = 0;
+  // The names of the connected inputs, in the order the config lists them.
+  virtual std::vector<std::string> input_names() const = 0;
   // The artifact connected to an input port; throws Error(missing_input) when unconnected.
   virtual ArtifactPtr input(std::string_view port) const = 0;
   template <class T>

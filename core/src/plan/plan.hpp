@@ -56,6 +56,9 @@ PlanResult build_plan(const Value& config, const std::string& label,
                       const std::filesystem::path& base_dir, const PluginSet& plugins,
                       const std::vector<Override>& overrides = {});
 
+// Replaces the experiment seed and derives every stage's seed from it again.
+void reseed(Plan& plan, std::uint64_t seed);
+
 // Reads FILE and builds its plan (syntax errors included in the result).
 PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,
                      const std::vector<Override>& overrides = {});

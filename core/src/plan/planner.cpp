@@ -101,7 +101,9 @@ std::vector<std::string> port_names(const std::vector<PortSpec>& ports) {
 
 const PortSpec* find_port(const std::vector<PortSpec>& ports, const std::string& name) {
   for (const auto& p : ports)
-    if (p.name == name) return &p;
+    if (p.name == name && !p.variadic) return &p;
+  for (const auto& p : ports)
+    if (p.variadic) return &p;  // any other name is one of the variadic inputs
   return nullptr;
 }
 
@@ -309,6 +311,12 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
     }
     if (d.type) {
       for (const auto& port : d.type->info.inputs) {
+        if (port.variadic) {
+          if (!port.optional && d.inputs.empty())
+            diag.error(ErrorCode::missing_input, d.location,
+                       tctx + ": needs at least one input (" + port.type + ": " + port.doc + ")");
+          continue;
+        }
         bool connected = std::any_of(d.inputs.begin(), d.inputs.end(),
                                      [&](const RawInput& in) { return in.port == port.name; });
         bool listed = spec.find("inputs") && spec.find("inputs")->find(port.name);
@@ -453,6 +461,11 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
 }
 
 }  // namespace
+
+void reseed(Plan& plan, std::uint64_t seed) {
+  plan.seed = seed;
+  for (auto& s : plan.stages) s.seed = derive_seed(seed, s.id);
+}
 
 PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,
                      const std::vector<Override>& overrides) {

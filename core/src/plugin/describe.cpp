@@ -69,8 +69,8 @@ std::string describe_stage(const RegisteredStage& stage) {
     out << title << ":\n";
     if (list.empty()) out << "  (none)\n";
     for (const auto& p : list)
-      out << "  " << pad(p.name, 14) << pad(p.type, 10) << p.doc << (p.optional ? " (optional)" : "")
-          << "\n";
+      out << "  " << pad(p.variadic ? "<" + p.name + ">..." : p.name, 14) << pad(p.type, 10) << p.doc
+          << (p.variadic ? " (any number, under names of your choice)" : p.optional ? " (optional)" : "") << "\n";
     out << "\n";
   };
   ports("Inputs", info.inputs);

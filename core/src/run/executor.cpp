@@ -55,6 +55,11 @@ class Context : public StageContext {
   std::uint64_t seed() const override { return stage_.seed; }
 
   bool has_input(std::string_view port) const override { return find_input(port) != nullptr; }
+  std::vector<std::string> input_names() const override {
+    std::vector<std::string> names;
+    for (const auto& in : stage_.inputs) names.push_back(in.port);
+    return names;
+  }
 
   ArtifactPtr input(std::string_view port) const override {
     const PlannedInput* in = find_input(port);

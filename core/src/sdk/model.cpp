@@ -1,5 +1,7 @@
 #include "pipeline/model.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "pipeline/error.hpp"
@@ -32,6 +34,7 @@ std::unique_ptr<Model> Model::clone() const {
   auto copy = std::make_unique<Model>(input_shape_);
   for (const auto& l : layers_) copy->layers_.push_back(l->clone());
   copy->shapes_ = shapes_;
+  copy->notes_ = notes_;
   return copy;
 }
 
@@ -47,17 +50,18 @@ std::size_t Model::first_trainable() const {
   return layers_.size();
 }
 
-void Model::forward(const Tensor& x, Tensor& logits, Mode mode, std::size_t first) {
-  if (first >= layers_.size()) throw Error(ErrorCode::internal, "forward from beyond the last layer");
+void Model::forward(const Tensor& x, Tensor& out, Mode mode, std::size_t first, std::size_t end) {
+  end = std::min(end, layers_.size());
+  if (first >= end) throw Error(ErrorCode::internal, "forward over an empty range of layers");
   activations_.resize(layers_.size());
   first_run_ = first;
   const Tensor* in = &x;
-  for (std::size_t i = first; i < layers_.size(); ++i) {
+  for (std::size_t i = first; i < end; ++i) {
     // The last layer writes straight into the caller's tensor; the others keep their outputs,
     // which the next layer's backward pass may need.
-    Tensor& out = i + 1 == layers_.size() ? logits : activations_[i];
-    layers_[i]->forward(*in, out, mode);
-    in = &out;
+    Tensor& target = i + 1 == end ? out : activations_[i];
+    layers_[i]->forward(*in, target, mode);
+    in = &target;
   }
 }
 

@@ -1,0 +1,149 @@
+// Optimizers, schedules and the loss against steps computed by hand from PyTorch's formulas.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "loss.hpp"
+#include "optimizer.hpp"
+#include "schedule.hpp"
+
+using namespace pipeline;
+using namespace pipeline::train;
+
+namespace {
+Parameter scalar(float value, float grad) {
+  Parameter p;
+  p.name = "w";
+  p.value = Tensor({1}, {value});
+  p.grad = Tensor({1}, {grad});
+  return p;
+}
+}  // namespace
+
+TEST_CASE("SGD with momentum, weight decay and nesterov follows PyTorch", "[optimizer]") {
+  OptimizerOptions o;
+  o.momentum = 0.9;
+  o.weight_decay = 0.1;
+  Parameter p = scalar(1.0f, 0.5f);
+  Optimizer sgd(o);
+  sgd.add(&p);
+  sgd.step(0.1);  // d = 0.5 + 0.1*1 = 0.6; buf = 0.6; w = 1 - 0.06 = 0.94
+  CHECK(p.value.values()[0] == Approx(0.94));
+  sgd.step(0.1);  // d = 0.5 + 0.094 = 0.594; buf = 0.54 + 0.594 = 1.134; w = 0.94 - 0.1134
+  CHECK(p.value.values()[0] == Approx(0.8266));
+
+  o.nesterov = true;
+  Parameter q = scalar(1.0f, 0.5f);
+  Optimizer nesterov(o);
+  nesterov.add(&q);
+  nesterov.step(0.1);  // buf = 0.6; step d + 0.9 buf = 1.14; w = 1 - 0.114
+  CHECK(q.value.values()[0] == Approx(0.886));
+}
+
+TEST_CASE("Adam and AdamW follow PyTorch", "[optimizer]") {
+  OptimizerOptions o;
+  o.kind = "adam";
+  o.weight_decay = 0.1;
+  Parameter p = scalar(1.0f, 0.5f);
+  Optimizer adam(o);
+  adam.add(&p);
+  adam.step(0.01);
+  // d = 0.6; m = 0.06, v = 0.00036; m^ = 0.6, v^ = 0.36; w = 1 - 0.01 * 0.6 / (0.6 + 1e-8)
+  CHECK(p.value.values()[0] == Approx(0.99).epsilon(1e-6));
+  adam.step(0.01);
+  // d = 0.5 + 0.099 = 0.599; m = 0.054 + 0.0599 = 0.1139; v = 0.00035964 + 0.000358801
+  const double m = 0.9 * 0.06 + 0.1 * 0.599, v = 0.999 * 0.00036 + 0.001 * 0.599 * 0.599;
+  const double mhat = m / (1 - 0.81), vhat = v / (1 - 0.999 * 0.999);
+  CHECK(p.value.values()[0] == Approx(0.99 - 0.01 * mhat / (std::sqrt(vhat) + 1e-8)).epsilon(1e-6));
+
+  o.kind = "adamw";
+  Parameter q = scalar(1.0f, 0.5f);
+  Optimizer adamw(o);
+  adamw.add(&q);
+  adamw.step(0.01);  // w *= 1 - 0.001; then the Adam step on d = 0.5: m^ = 0.5, v^ = 0.25
+  CHECK(q.value.values()[0] == Approx(0.999 - 0.01).epsilon(1e-6));
+}
+
+TEST_CASE("frozen parameters and learning-rate scales", "[optimizer]") {
+  Parameter frozen = scalar(1.0f, 0.5f), scaled = scalar(1.0f, 0.5f);
+  frozen.trainable = false;
+  Optimizer sgd({});
+  sgd.add(&frozen);
+  sgd.add(&scaled, 0.1);
+  sgd.step(1.0);
+  CHECK(frozen.value.values()[0] == 1.0f);
+  CHECK(scaled.value.values()[0] == Approx(0.95));
+}
+
+TEST_CASE("gradient clipping scales to the global norm", "[optimizer]") {
+  Parameter a = scalar(0, 3), b = scalar(0, 4);
+  std::vector<Parameter*> ps = {&a, &b};
+  CHECK(clip_grad_norm(ps, 1.0) == Approx(5.0));
+  CHECK(a.grad.values()[0] == Approx(0.6).epsilon(1e-5));
+  CHECK(b.grad.values()[0] == Approx(0.8).epsilon(1e-5));
+  CHECK(clip_grad_norm(ps, 10.0) == Approx(1.0).epsilon(1e-5));  // under the limit: unchanged
+  CHECK(a.grad.values()[0] == Approx(0.6).epsilon(1e-5));
+}
+
+TEST_CASE("schedules follow PyTorch's StepLR, CosineAnnealingLR and OneCycleLR", "[schedule]") {
+  Schedule s;
+  s.lr = 0.1;
+  s.total_steps = 100;
+  s.steps_per_epoch = 10;
+  CHECK(s.at(57) == 0.1);
+  s.kind = "step";
+  s.step_epochs = 2;
+  s.gamma = 0.5;
+  CHECK(s.at(19) == Approx(0.1));
+  CHECK(s.at(20) == Approx(0.05));
+  CHECK(s.at(45) == Approx(0.025));
+  s.kind = "cosine";
+  s.min_lr = 0.01;
+  CHECK(s.at(0) == Approx(0.1));
+  CHECK(s.at(50) == Approx(0.055));
+  CHECK(s.at(100) == Approx(0.01));
+  s.kind = "one_cycle";
+  s.pct_start = 0.3;
+  CHECK(s.at(0) == Approx(0.1 / 25));
+  CHECK(s.at(29) == Approx(0.1));   // the peak at pct_start * total - 1
+  CHECK(s.at(99) == Approx(0.1 / 25 / 1e4));
+  CHECK(s.at(64) > s.at(80));
+}
+
+TEST_CASE("cross-entropy with class weights and label smoothing follows PyTorch", "[loss]") {
+  Tensor logits({2, 3}, {1.0f, 2.0f, 0.5f, 0.0f, 0.0f, 3.0f});
+  const std::int32_t labels[] = {1, 2};
+  auto logp = [&](int i, int k) {
+    const float* z = logits.data() + i * 3;
+    double s = 0;
+    for (int j = 0; j < 3; ++j) s += std::exp(z[j]);
+    return z[k] - std::log(s);
+  };
+  CrossEntropy plain;
+  Tensor grad;
+  CHECK(plain(logits, labels, &grad) == Approx(-(logp(0, 1) + logp(1, 2)) / 2));
+  CHECK(grad.values()[1] == Approx((std::exp(logp(0, 1)) - 1) / 2));
+
+  // PyTorch: sum_i w_yi * (-(1-e) logp_iy) + e/C * sum_k w_k (-logp_ik), divided by sum_i w_yi.
+  LossOptions o;
+  o.class_weights = {1.0f, 2.0f, 0.5f};
+  o.label_smoothing = 0.1f;
+  CrossEntropy weighted(o);
+  double total = 0;
+  for (int i = 0; i < 2; ++i) {
+    const int y = labels[i];
+    double smooth = 0;
+    for (int k = 0; k < 3; ++k) smooth -= o.class_weights[k] * logp(i, k);
+    total += 0.9 * -o.class_weights[y] * logp(i, y) + 0.1 / 3 * smooth;
+  }
+  CHECK(weighted(logits, labels, &grad) == Approx(total / (2.0 + 0.5)));
+  // The gradient of every logit against a central difference.
+  for (int j = 0; j < 6; ++j) {
+    Tensor up = logits, down = logits;
+    up.values()[j] += 1e-3f;
+    down.values()[j] -= 1e-3f;
+    CrossEntropy a(o), b(o);
+    const double numeric = (a(up, labels, nullptr) - b(down, labels, nullptr)) / 2e-3;
+    CHECK(grad.values()[j] == Approx(numeric).margin(1e-3));
+  }
+}
