@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "pipeline/sdk.hpp"
-#include "stages.hpp"
+#include "transfer_stages.hpp"
 
 namespace pipeline::transfer {
 namespace {

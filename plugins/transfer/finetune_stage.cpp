@@ -1,7 +1,7 @@
 // finetune: the train loop (shared with `train`) with transfer controls: per-layer learning-rate
 // multipliers, gradual unfreezing, and training on cached outputs of a frozen prefix.
 #include "pipeline/sdk.hpp"
-#include "stages.hpp"
+#include "transfer_stages.hpp"
 #include "train_loop.hpp"
 
 namespace pipeline::transfer {

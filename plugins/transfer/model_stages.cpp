@@ -3,7 +3,7 @@
 #include "layer_selection.hpp"
 #include "pipeline/schema.hpp"
 #include "pipeline/sdk.hpp"
-#include "stages.hpp"
+#include "transfer_stages.hpp"
 
 namespace pipeline::transfer {
 namespace {

@@ -1,6 +1,6 @@
 // The transfer plugin: freezing, heads, finetuning and comparing arms of a transfer experiment.
 #include "pipeline/plugin.hpp"
-#include "stages.hpp"
+#include "transfer_stages.hpp"
 
 namespace {
 void register_transfer(pipeline::Registry& registry) {
