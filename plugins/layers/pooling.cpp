@@ -37,7 +37,8 @@ class Pool2d : public Layer {
     output.resize({n, out_[0], out_[1], out_[2]});
     std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(p.src_desc, input.data())},
                                             {DNNL_ARG_DST, wrap(p.dst_desc, output.data())}};
-    if (mode == Mode::train && c_.max) args[DNNL_ARG_WORKSPACE] = p.workspace;
+    // A training primitive (also serving evaluation once created) always writes its workspace.
+    if (p.has_backward && c_.max) args[DNNL_ARG_WORKSPACE] = p.workspace;
     p.forward.execute(stream(), args);
     if (mode == Mode::train) batch_ = n;
   }

@@ -90,7 +90,8 @@ class Recurrent : public Layer {
           {DNNL_ARG_DST_LAYER, l.dst},
           {DNNL_ARG_SRC_ITER, l.src_iter}};
       if (c_.cell == Cell::lstm) args[DNNL_ARG_SRC_ITER_C] = l.src_iter_c;
-      if (mode == Mode::train) args[DNNL_ARG_WORKSPACE] = l.workspace;
+      // A training primitive (also serving evaluation once created) always writes its workspace.
+      if (p.has_backward) args[DNNL_ARG_WORKSPACE] = l.workspace;
       l.forward.execute(stream(), args);
     }
     const memory& top = p.layers.back().dst;  // [T, N, width]

@@ -163,6 +163,36 @@ TEST_CASE("batchnorm2d keeps running statistics as PyTorch does", "[layers]") {
   CHECK(layer->find_parameter("running_mean")->value.values()[0] == Approx(1.5));
 }
 
+TEST_CASE("a layer evaluates after training, with the same results as a fresh copy", "[layers]") {
+  const std::vector<std::tuple<std::string, std::string, Shape>> cases = {
+      {"conv2d", "{out: 4, kernel: 3, padding: 1}", {2, 6, 6}}, {"maxpool2d", "{kernel: 2}", {2, 6, 6}},
+      {"avgpool2d", "{kernel: 2}", {2, 6, 6}},  {"linear", "{out: 3}", {5}},
+      {"lstm", "{hidden: 4, layers: 2}", {3, 5}}, {"gru", "{hidden: 4, bidirectional: true}", {3, 5}},
+      {"rnn", "{hidden: 4, output: all}", {3, 5}}, {"batchnorm2d", "{}", {2, 3, 3}}};
+  for (const auto& [type, params, sample] : cases) {
+    INFO(type);
+    auto layer = test::layer_from_yaml(type, params, sample);
+    Rng rng(4);
+    layer->initialize(rng);
+    Shape shape = sample;
+    shape.insert(shape.begin(), 4);
+    Tensor x(shape), y, g, eval_trained, eval_fresh;
+    randomize(x, rng);
+    auto fresh = layer->clone();
+    layer->forward(x, y, Mode::train);
+    Tensor r(y.shape());
+    r.fill(1.0f);
+    layer->backward(r, &g);
+    layer->forward(x, eval_trained, Mode::eval);  // the same instance, primitives created for training
+    for (auto& p : fresh->parameters()) p.value = layer->find_parameter(p.name)->value;  // e.g. running stats
+    fresh->forward(x, eval_fresh, Mode::eval);
+    // Training and inference primitives may be different kernels (oneDNN's RNN: reference vs
+    // brgemm): equal up to float rounding.
+    const auto m = test::compare(eval_trained.data(), eval_fresh.data(), eval_fresh.values().size(), 1e-5, 1e-6);
+    CHECK(m.excess <= 0);
+  }
+}
+
 TEST_CASE("dropout is reproducible from its seed and scales what it keeps", "[layers]") {
   auto make = [](std::uint64_t seed) {
     auto d = test::layer_from_yaml("dropout", "{p: 0.25}", {1000});
