@@ -15,11 +15,18 @@
 #include <vector>
 
 #include "plan/dot.hpp"
+#include "plan/explain.hpp"
+#include "plan/sweep.hpp"
 #include "plan/plan.hpp"
 #include "plugin/describe.hpp"
 #include "plugin/plugin_set.hpp"
 #include "run/executor.hpp"
+#include "run/cache.hpp"
 #include "run/record.hpp"
+#include "util/sha256.hpp"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace pipeline;
@@ -36,6 +43,8 @@ Commands:
   run FILE        run an experiment
   validate FILE   check an experiment without running it
   graph FILE      print the experiment's stage graph as Graphviz DOT
+  explain FILE    say which stages will run and which come from the cache, and why
+  cache ls|rm|gc  list, remove or clean the stage cache
   plugins         list the loaded plugins and their stage types
   inspect NAME    describe a stage type: ports and every parameter
 
@@ -50,14 +59,20 @@ Exit codes: 0 ok, 1 a stage failed, 2 config or usage error, 3 plugin load error
 )";
 
 const std::map<std::string, std::string> command_help = {
-    {"run", R"(usage: pipeline run FILE [--set STAGE.PARAM=VALUE]... [--seed N] [--runs-dir DIR] [--quiet]
+    {"run", R"(usage: pipeline run FILE [--set STAGE.PARAM=VALUE]... [--seed N] [--trial N] [--runs-dir DIR]
+                    [--cache-dir DIR] [--no-cache] [--quiet]
 
-Validates FILE, then runs its stages on a oneTBB flow graph: independent stages at the same time,
-compute stages one at a time with all cores. A failing stage stops only the stages that need it.
-Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it at once.
+Validates FILE (every trial of its sweep), then runs its stages on a oneTBB flow graph:
+independent stages at the same time, compute stages one at a time with all cores. Stage
+instances that trials share run once; outputs found in the cache by content key are reused, so a
+rerun or an interrupted sweep runs only what is missing. A failing stage stops only the stages
+that need it. Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it at once.
 
   --set STAGE.PARAM=VALUE   override a parameter (VALUE is YAML: 5, 0.1, [1, 2], text); repeatable
   --seed N                  override the experiment's seed (every stage seed derives from it)
+  --trial N                 run only trial N (0-based) of the sweep
+  --cache-dir DIR           the stage cache (default: $PIPELINE_CACHE_DIR or ./.pipeline-cache)
+  --no-cache                neither read nor write the cache
   --runs-dir DIR            where run records go (default: $PIPELINE_RUNS_DIR or ./runs); the
                             record is DIR/EXPERIMENT/RUN_ID with plan.json, metrics.json, timings.json
   --quiet                   no start/done lines, only results and errors
@@ -71,6 +86,19 @@ Exit code 0 when valid, 2 otherwise.
     {"graph", R"(usage: pipeline graph FILE [--set STAGE.PARAM=VALUE]...
 
 Prints the validated stage graph in Graphviz DOT, e.g. `pipeline graph x.yaml | dot -Tpng > x.png`.
+)"},
+    {"explain", R"(usage: pipeline explain FILE [--set STAGE.PARAM=VALUE]... [--seed N] [--trial N] [--cache-dir DIR]
+
+For each stage instance of the experiment (every trial of its sweep): whether it will run or
+come from the cache, and if it will run, which parameter, input or seed changed since the latest
+cached run of that stage.
+)"},
+    {"cache", R"(usage: pipeline cache ls|rm|gc [--cache-dir DIR]
+
+  ls                 every entry: key, stage, type, size
+  rm KEY...|--all    remove entries by key (a unique prefix will do), or all
+  gc [--older-than DAYS]  remove unfinished and corrupt entries (checksums), and entries not
+                     written for DAYS days
 )"},
     {"plugins", R"(usage: pipeline plugins
 
@@ -102,6 +130,11 @@ struct Args {
   std::vector<std::string> sets;
   std::optional<std::string> runs_dir;
   std::optional<std::uint64_t> seed;
+  std::optional<std::size_t> trial;
+  std::optional<std::string> cache_dir;
+  bool no_cache = false;
+  bool all = false;
+  std::optional<double> older_than_days;
   bool quiet = false;
   bool help = false;
   bool version = false;
@@ -130,6 +163,16 @@ Args parse_args(int argc, char** argv) {
     else if (is(arg, "--plugin-path")) a.plugin_path.push_back(value_of(i, arg, "--plugin-path"));
     else if (is(arg, "--set")) a.sets.push_back(value_of(i, arg, "--set"));
     else if (is(arg, "--runs-dir")) a.runs_dir = value_of(i, arg, "--runs-dir");
+    else if (arg == "--no-cache") a.no_cache = true;
+    else if (arg == "--all") a.all = true;
+    else if (is(arg, "--cache-dir")) a.cache_dir = value_of(i, arg, "--cache-dir");
+    else if (is(arg, "--older-than")) a.older_than_days = std::atof(value_of(i, arg, "--older-than").c_str());
+    else if (is(arg, "--trial")) {
+      const std::string v = value_of(i, arg, "--trial");
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+        usage_error("--trial expects a trial number, got '" + v + "'");
+      a.trial = std::stoull(v);
+    }
     else if (is(arg, "--seed")) {
       const std::string v = value_of(i, arg, "--seed");
       if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
@@ -157,8 +200,8 @@ void load_plugins(PluginSet& plugins, const Args& args, const char* argv0) {
   std::exit(plugin_error);
 }
 
-// Validates FILE with the overrides; on errors prints them all and exits 2.
-Plan plan_or_exit(const Args& args, const PluginSet& plugins) {
+// Validates FILE (every trial) with the overrides; on errors prints them all and exits 2.
+SweepPlan plan_or_exit(const Args& args, const PluginSet& plugins) {
   if (args.positional.size() != 1)
     usage_error("'" + args.command + "' takes exactly one experiment file");
   std::vector<Override> overrides;
@@ -167,17 +210,135 @@ Plan plan_or_exit(const Args& args, const PluginSet& plugins) {
   } catch (const Error& e) {
     usage_error(e.message());
   }
-  PlanResult result = plan_file(args.positional[0], plugins, overrides);
-  if (result.ok()) {
-    if (args.seed) reseed(result.plan, *args.seed);
-    return std::move(result.plan);
-  }
-  for (const auto& e : result.errors) std::cerr << e.formatted() << "\n";
+  SweepPlan sweep = plan_sweep(args.positional[0], plugins, overrides, args.seed, args.trial);
+  if (sweep.ok()) return sweep;
+  for (const auto& e : sweep.errors) std::cerr << e.formatted() << "\n";
   std::exit(config_error);
 }
 
+std::optional<Cache> cache_of(const Args& args) {
+  if (args.no_cache) return std::nullopt;
+  return Cache(args.cache_dir ? fs::path(*args.cache_dir) : default_cache_dir());
+}
+
+// What the results depend on besides the config: plugin files, oneDNN, threads, seeds, keys.
+Value lock_of(const PluginSet& plugins, const SweepPlan& sweep) {
+  Value lock = Value::map();
+  Value ps = Value::list();
+  for (const auto& p : plugins.plugins()) {
+    Value e = Value::map();
+    e.set("name", Value::string(p->name));
+    e.set("version", Value::string(p->version));
+    e.set("build_id", Value::string(p->build_id));
+    e.set("file", Value::string(p->file.string()));
+    e.set("sha256", Value::string(p->file.empty() ? "" : sha256_file(p->file)));
+    ps.push_back(e);
+  }
+  lock.set("pipeline", Value::string(PIPELINE_VERSION_STRING));
+  lock.set("plugins", ps);
+  const dnnl_version_t* v = dnnl_version();
+  Value onednn = Value::map();
+  onednn.set("version", Value::string(std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                                      std::to_string(v->patch) + " (" + v->hash + ")"));
+  onednn.set("cpu_runtime", Value::integer(v->cpu_runtime));
+  onednn.set("isa", Value::integer(static_cast<std::int64_t>(dnnl_get_effective_cpu_isa())));
+  lock.set("onednn", onednn);
+  Value threads = Value::map();
+  threads.set("hardware", Value::integer(std::thread::hardware_concurrency()));
+  const char* omp = std::getenv("OMP_NUM_THREADS");
+  threads.set("OMP_NUM_THREADS", omp ? Value::string(omp) : Value());
+  lock.set("threads", threads);
+  lock.set("seed", Value::integer(static_cast<std::int64_t>(sweep.merged.seed)));
+  Value trials = Value::list();
+  for (const auto& t : sweep.trials) {
+    Value e = Value::map();
+    e.set("trial", Value::integer(static_cast<std::int64_t>(t.trial.index)));
+    e.set("seed", t.trial.seed ? Value::integer(static_cast<std::int64_t>(*t.trial.seed)) : Value());
+    e.set("labels", t.trial.labels);
+    trials.push_back(e);
+  }
+  lock.set("trials", trials);
+  Value keys = Value::map();
+  for (const auto& s : sweep.merged.stages) keys.set(s.id, Value::string(s.key));
+  lock.set("stage_keys", keys);
+  return lock;
+}
+
+int cache_command(const Args& args) {
+  const Cache cache(args.cache_dir ? fs::path(*args.cache_dir) : default_cache_dir());
+  if (args.positional.empty()) usage_error("'cache' needs ls, rm or gc");
+  const std::string& verb = args.positional[0];
+  auto entries = cache.entries();
+  if (verb == "ls") {
+    std::uintmax_t total = 0;
+    for (const auto& e : entries) {
+      const Value* d = e.manifest.find("stage");
+      char line[256];
+      std::snprintf(line, sizeof line, "%s  %-24s %-14s %10.1f KiB", e.key.substr(0, 16).c_str(),
+                    d && d->find("stage") ? d->find("stage")->str().c_str() : "?",
+                    d && d->find("type") ? d->find("type")->str().c_str() : "?", e.bytes / 1024.0);
+      std::cout << line << "\n";
+      total += e.bytes;
+    }
+    std::cout << entries.size() << " entries, " << total / (1024 * 1024) << " MiB in " << cache.root().string() << "\n";
+    return ok;
+  }
+  if (verb == "rm") {
+    if (args.all) {
+      for (const auto& e : entries) cache.remove(e.key);
+      std::cout << "removed " << entries.size() << " entries\n";
+      return ok;
+    }
+    if (args.positional.size() < 2) usage_error("'cache rm' needs keys (or --all)");
+    for (std::size_t i = 1; i < args.positional.size(); ++i) {
+      std::vector<std::string> hits;
+      for (const auto& e : entries)
+        if (e.key.rfind(args.positional[i], 0) == 0) hits.push_back(e.key);
+      if (hits.size() != 1)
+        usage_error("'" + args.positional[i] + "' matches " + std::to_string(hits.size()) + " cache entries");
+      cache.remove(hits[0]);
+      std::cout << "removed " << hits[0] << "\n";
+    }
+    return ok;
+  }
+  if (verb == "gc") {
+    // Leftovers of interrupted writes, entries whose files fail their checksums, and old entries.
+    std::size_t removed = 0;
+    std::error_code ec;
+    if (fs::is_directory(cache.root(), ec))
+      for (const auto& shard : fs::directory_iterator(cache.root(), ec))
+        if (shard.is_directory())
+          for (const auto& e : fs::directory_iterator(shard.path(), ec))
+            if (e.path().filename().string().rfind(".tmp-", 0) == 0 || !fs::exists(e.path() / "manifest.json")) {
+              fs::remove_all(e.path(), ec);
+              ++removed;
+            }
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto& e : entries) {
+      bool bad = false;
+      if (const Value* outs = e.manifest.find("outputs"); outs && outs->is_map()) {
+        for (const auto& [port, out] : outs->entries())
+          for (const auto& [file, sum] : out.find("files")->entries())
+            bad = bad || sha256_file(cache.root() / e.key.substr(0, 2) / e.key / file) != sum.as_string();
+      } else {
+        bad = true;
+      }
+      const bool old = args.older_than_days &&
+                       std::chrono::duration<double>(now - e.written).count() > *args.older_than_days * 86400;
+      if (bad || old) {
+        cache.remove(e.key);
+        ++removed;
+      }
+    }
+    std::cout << "removed " << removed << " entries\n";
+    return ok;
+  }
+  usage_error("unknown cache command '" + verb + "' (ls, rm, gc)");
+}
+
 int run_command(const Args& args, const PluginSet& plugins) {
-  Plan plan = plan_or_exit(args, plugins);
+  SweepPlan sweep = plan_or_exit(args, plugins);
+  const Plan& plan = sweep.merged;
   fs::path runs_root = args.runs_dir ? fs::path(*args.runs_dir)
                        : std::getenv("PIPELINE_RUNS_DIR") ? fs::path(std::getenv("PIPELINE_RUNS_DIR"))
                                                           : fs::path("runs");
@@ -189,6 +350,7 @@ int run_command(const Args& args, const PluginSet& plugins) {
               << e.what() << "\n";
     return stage_failed;
   }
+  std::optional<Cache> cache = cache_of(args);
 
   struct sigaction action {};
   action.sa_handler = on_interrupt;
@@ -196,29 +358,43 @@ int run_command(const Args& args, const PluginSet& plugins) {
   sigaction(SIGINT, &action, nullptr);
 
   Reporter reporter = Reporter::for_stderr(args.quiet);
-  reporter.line("experiment '" + plan.experiment + "': " + std::to_string(plan.stages.size()) +
-                " stages, seed " + std::to_string(plan.seed));
+  std::size_t per_trial = sweep.trials.empty() ? 0 : sweep.trials.front().plan.stages.size();
+  reporter.line("experiment '" + plan.experiment + "': " +
+                (sweep.spec.present ? std::to_string(sweep.trials.size()) + " trials of " + std::to_string(per_trial) +
+                                          " stages as " + std::to_string(plan.stages.size()) + " distinct stage instances"
+                                    : std::to_string(plan.stages.size()) + " stages") +
+                ", seed " + std::to_string(plan.seed));
   const auto start = std::chrono::steady_clock::now();
-  RunResult result = execute(plan, reporter, g_stop, RunOptions{run_dir});
+  RunOptions options;
+  options.run_dir = run_dir;
+  options.cache = cache ? &*cache : nullptr;
+  RunResult result = execute(plan, reporter, g_stop, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  std::string summary_table;
   try {
-    write_run_record(run_dir, plan, result);
+    summary_table = write_run_record(run_dir, sweep, result, lock_of(plugins, sweep));
   } catch (const std::exception& e) {
     reporter.line(std::string("pipeline: error: writing the run record failed: ") + e.what());
     return stage_failed;
   }
 
   std::map<StageStatus, int> counts;
-  for (const auto& s : result.stages) ++counts[s.status];
+  int from_cache = 0;
+  for (const auto& s : result.stages) {
+    ++counts[s.status];
+    from_cache += s.from_cache;
+  }
   std::string summary;
   for (auto status : {StageStatus::done, StageStatus::failed, StageStatus::skipped,
                       StageStatus::cancelled, StageStatus::not_run})
     if (counts[status])
       summary += (summary.empty() ? "" : ", ") + std::to_string(counts[status]) + " " +
-                 (status == StageStatus::failed ? "failed" : to_string(status));
+                 (status == StageStatus::failed ? "failed" : to_string(status)) +
+                 (status == StageStatus::done && from_cache ? " (" + std::to_string(from_cache) + " from cache)" : "");
   char time[32];
   std::snprintf(time, sizeof time, "%.2fs", seconds);
+  if (!summary_table.empty()) std::cout << summary_table;
   reporter.line(std::string(result.interrupted ? "interrupted" : "finished") + " in " + time + ": " +
                 summary);
   reporter.line("run record: " + run_dir.string());
@@ -261,6 +437,7 @@ int main(int argc, char** argv) {
     return ok;
   }
 
+  if (args.command == "cache") return cache_command(args);
   try {
     PluginSet plugins;
     load_plugins(plugins, args, argv[0]);
@@ -281,13 +458,23 @@ int main(int argc, char** argv) {
       return ok;
     }
     if (args.command == "validate") {
-      Plan plan = plan_or_exit(args, plugins);
-      std::cout << plan.file << ": ok: experiment '" << plan.experiment << "', "
-                << plan.stages.size() << " stages\n";
+      const SweepPlan sweep = plan_or_exit(args, plugins);
+      const Plan& plan = sweep.merged;
+      std::cout << plan.file << ": ok: experiment '" << plan.experiment << "', ";
+      if (sweep.spec.present)
+        std::cout << sweep.trials.size() << " trials, " << plan.stages.size() << " distinct stage instances\n";
+      else
+        std::cout << plan.stages.size() << " stages\n";
       return ok;
     }
     if (args.command == "graph") {
-      std::cout << to_dot(plan_or_exit(args, plugins));
+      std::cout << to_dot(plan_or_exit(args, plugins).merged);
+      return ok;
+    }
+    if (args.command == "explain") {
+      const SweepPlan sweep = plan_or_exit(args, plugins);
+      std::optional<Cache> cache = cache_of(args);
+      std::cout << explain(sweep, cache ? &*cache : nullptr);
       return ok;
     }
     return run_command(args, plugins);

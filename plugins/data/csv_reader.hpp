@@ -30,8 +30,9 @@ struct CsvTable {
 };
 
 // Parses CSV text; `file` names it in messages. Accepts LF, CRLF and CR line endings, a UTF-8 byte
-// order mark, blank lines (skipped), spaces around fields, fields in double quotes ("" inside
-// stands for one quote) and a leading '+' on numbers. Refuses (data_format): an empty file, a
+// order mark, blank lines (skipped), spaces around fields, fields in double quotes on one line
+// ("" inside stands for one quote) and a leading '+' on numbers. Columns not used as label or
+// feature are not parsed, so they may hold text. Refuses (data_format): an empty file, a
 // header without rows, unknown or repeated columns, a row with another number of fields than the
 // first, an empty field, a value that is not a finite number, a label that is not a non-negative
 // integer up to kMaxCsvLabel.

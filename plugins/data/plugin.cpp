@@ -8,6 +8,10 @@ void register_data_stages(pipeline::Registry& registry) {
   registry.add_stage(pipeline::data::idx_dataset_stage());
   registry.add_stage(pipeline::data::subset_stage());
   registry.add_stage(pipeline::data::dataset_stats_stage());
+  registry.add_stage(pipeline::data::csv_dataset_stage());
+  registry.add_stage(pipeline::data::long_tail_stage());
+  registry.add_stage(pipeline::data::split_stage());
+  registry.add_stage(pipeline::data::concat_stage());
 }
 }  // namespace
 

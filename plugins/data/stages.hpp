@@ -8,6 +8,10 @@ namespace pipeline::data {
 StageInfo idx_dataset_stage();
 StageInfo subset_stage();
 StageInfo dataset_stats_stage();
+StageInfo csv_dataset_stage();
+StageInfo long_tail_stage();
+StageInfo split_stage();
+StageInfo concat_stage();
 
 // Shared schema checks: a class list without duplicates.
 void check_unique_classes(const Params& params, Diagnostics& diagnostics);

@@ -45,6 +45,7 @@ class BatchNorm2d : public Layer {
     return copy;
   }
   bool same_in_training_and_evaluation() const override { return frozen_stats_; }
+  bool statistics_frozen() const override { return frozen_stats_; }
   void freeze_statistics(bool frozen) override {
     frozen_stats_ = frozen;
     prims_.clear();

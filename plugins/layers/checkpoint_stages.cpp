@@ -97,6 +97,7 @@ StageInfo save_model_stage() {
   info.doc = "write a model's parameters as safetensors with PyTorch's names and layouts (atomically)";
   info.inputs = {{"model", "model", "the model to save"}};
   info.params = {param_path("path", "the .safetensors file to write")};
+  info.cacheable = false;  // run for the file it writes
   info.create = [](const Params& p) { return std::make_unique<SaveModel>(p); };
   return info;
 }

@@ -17,6 +17,16 @@ class Dropout : public Layer {
   void initialize(Rng& rng) override { rng_ = Rng(rng.next()); }
   std::string describe() const override { return "p " + std::to_string(p_); }
   bool same_in_training_and_evaluation() const override { return p_ == 0.0; }
+  Value extra_state() const override {
+    Value v = Value::list();
+    for (auto w : rng_.state()) v.push_back(Value::string(std::to_string(w)));  // uint64: as text
+    return v;
+  }
+  void set_extra_state(const Value& state) override {
+    std::array<std::uint64_t, 4> words{};
+    for (std::size_t i = 0; i < 4 && i < state.size(); ++i) words[i] = std::stoull(state.items()[i].as_string());
+    rng_ = Rng::from_state(words);
+  }
   std::unique_ptr<Layer> clone() const override {
     auto copy = std::make_unique<Dropout>(name(), p_);
     copy->rng_ = rng_;

@@ -31,7 +31,7 @@ if(NOT last_out MATCHES "threshold +float +default 0.5")
 endif()
 
 step("${prefix}/bin/pipeline" --plugin-path "${WORK_DIR}/build" run
-     "${SOURCE_DIR}/docs/example-plugin/binarize.yaml" --runs-dir "${WORK_DIR}/runs")
+     "${SOURCE_DIR}/docs/example-plugin/binarize.yaml" --runs-dir "${WORK_DIR}/runs" --no-cache)
 if(NOT last_err MATCHES "binarized 200 samples")
   message(FATAL_ERROR "the plugin did not run:\n${last_err}")
 endif()

@@ -40,6 +40,8 @@ pid_t start(const std::vector<std::string>& args, const std::filesystem::path& o
     dup2(err, 2);
     dup2(in, 0);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    // Each CLI call gets a cache of its own unless a test chooses one: runs stay independent.
+    if (!getenv("PIPELINE_CACHE_DIR")) setenv("PIPELINE_CACHE_DIR", (out_file.parent_path() / "cache").c_str(), 1);
     execv(argv[0], argv.data());
     _exit(127);
   }

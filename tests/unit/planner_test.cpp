@@ -145,7 +145,7 @@ TEST_CASE("the experiment's shape is checked", "[plan]") {
   CHECK(messages(plan("experiment: x\nseed: -1\nstage: {}\n")) == std::vector<std::string>{
       "x.yaml:1:1: error: missing 'stages': an experiment needs at least one stage",
       "x.yaml:2:7: error: 'seed' must be a non-negative integer, got -1",
-      "x.yaml:3:1: error: unknown top-level key 'stage'; did you mean 'stages'? (expected experiment, description, seed, stages)",
+      "x.yaml:3:1: error: unknown top-level key 'stage'; did you mean 'stages'? (expected experiment, description, seed, stages, sweep)",
   });
   CHECK(messages(plan("stages:\n  s.1: {plugin: load, params: {file: a}, input: {}}\n")) == std::vector<std::string>{
       "x.yaml:2:3: error: stage 's.1': a stage id must start with a letter or '_' and contain only letters, digits, '_' and '-'",

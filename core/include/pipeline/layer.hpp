@@ -11,6 +11,7 @@
 #include "pipeline/params.hpp"
 #include "pipeline/rng.hpp"
 #include "pipeline/tensor.hpp"
+#include "pipeline/value.hpp"
 
 namespace pipeline {
 
@@ -59,6 +60,16 @@ class Layer {
   // Layers with running statistics (batch normalization) normalize with them even in training
   // and stop updating them while frozen; other layers ignore this.
   virtual void freeze_statistics(bool /*frozen*/) {}
+  virtual bool statistics_frozen() const { return false; }
+  // State beyond parameters that later training depends on (e.g. dropout's generator), so a
+  // model restored from the cache continues exactly as the original would.
+  virtual Value extra_state() const { return {}; }
+  virtual void set_extra_state(const Value& /*state*/) {}
+  // The checked parameters the layer was created from (its LayerInfo's schema), so a model can
+  // be rebuilt from a description: set by whoever creates the layer.
+  const Value& spec() const { return spec_; }
+  void set_spec(Value spec) { spec_ = std::move(spec); }
+
   // True when forward gives the same result in training and evaluation (not dropout, not
   // batchnorm on batch statistics): a frozen prefix of such layers can have its output cached.
   virtual bool same_in_training_and_evaluation() const { return true; }
@@ -74,6 +85,7 @@ class Layer {
   LayerCounters counters_;
 
  private:
+  Value spec_ = Value::map();
   std::string type_;
   std::string name_;
 };

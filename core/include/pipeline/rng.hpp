@@ -2,6 +2,7 @@
 // library's distributions differ between implementations; these give the same numbers everywhere.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -12,6 +13,9 @@ namespace pipeline {
 class Rng {
  public:
   explicit Rng(std::uint64_t seed);
+  // The full state, to save and restore a generator mid-sequence.
+  std::array<std::uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  static Rng from_state(const std::array<std::uint64_t, 4>& state);
 
   std::uint64_t next();
   std::uint64_t uniform_int(std::uint64_t n);  // in [0, n), unbiased

@@ -87,6 +87,9 @@ struct StageInfo {
   // The stage keeps all cores busy (oneDNN); the scheduler runs such stages one at a time so they
   // do not oversubscribe the machine, while other stages overlap them.
   bool compute = false;
+  // Outputs may be stored in the content-addressed cache and reused when the stage's key (type,
+  // parameters, inputs, seed) recurs. False for stages run for their side effects (writing files).
+  bool cacheable = true;
   std::function<std::unique_ptr<Stage>(const Params&)> create;
   // Optional checks beyond the schema, run during validation (e.g. shape inference).
   std::function<void(const Params&, Diagnostics&)> check;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,16 @@ struct PlannedStage {
   Location location;  // of the stage's key in the config
   std::vector<PlannedInput> inputs;
   std::uint64_t seed = 0;
+  // Content key: SHA-256 of the stage type (name, version, build id), its canonical parameters,
+  // the keys of its inputs, and its seed. Equal keys mean equal outputs.
+  std::string key;
 };
 
 struct Plan {
   std::string experiment;
   std::string file;
   std::uint64_t seed = 0;
+  std::optional<std::uint64_t> trial_seed;  // a sweep's seed for this trial
   std::vector<PlannedStage> stages;  // in a topological order: producers before consumers
 };
 
@@ -39,7 +44,8 @@ struct Plan {
 struct Override {
   std::string stage;
   std::string param;
-  Value value;  // parsed as YAML, located at the command line
+  Value value;                  // parsed as YAML, located at the command line or the sweep block
+  std::string origin = "--set";  // where it came from, for messages
 };
 // Parses "STAGE.PARAM=VALUE"; throws Error(usage) when malformed.
 Override parse_override(const std::string& text);
@@ -56,8 +62,11 @@ PlanResult build_plan(const Value& config, const std::string& label,
                       const std::filesystem::path& base_dir, const PluginSet& plugins,
                       const std::vector<Override>& overrides = {});
 
-// Replaces the experiment seed and derives every stage's seed from it again.
-void reseed(Plan& plan, std::uint64_t seed);
+// Replaces the experiment seed (and trial seed) and derives every stage's seed and key again.
+void reseed(Plan& plan, std::uint64_t seed, std::optional<std::uint64_t> trial_seed = std::nullopt);
+
+// A stage's seed: from the experiment seed, the trial's seed (sweeps) and the stage id.
+std::uint64_t stage_seed(std::uint64_t experiment_seed, std::optional<std::uint64_t> trial_seed, const std::string& id);
 
 // Reads FILE and builds its plan (syntax errors included in the result).
 PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,

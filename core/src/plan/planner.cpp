@@ -8,6 +8,7 @@
 #include "plan/param_check.hpp"
 #include "plan/plan.hpp"
 #include "pipeline/rng.hpp"
+#include "util/sha256.hpp"
 
 namespace pipeline {
 
@@ -145,6 +146,7 @@ void sort_errors(std::vector<Error>& errors) {
 void plan_into(PlanResult& result, const Value& config, const std::string& label,
                const std::filesystem::path& base_dir, const PluginSet& plugins,
                const std::vector<Override>& overrides);
+void compute_keys(Plan& plan);
 
 }  // namespace
 
@@ -177,15 +179,11 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
     return;
   }
 
-  static const std::vector<std::string> top_keys = {"experiment", "description", "seed", "stages"};
+  static const std::vector<std::string> top_keys = {"experiment", "description", "seed", "stages", "sweep"};
   for (const auto& [key, value] : config.entries()) {
-    if (std::find(top_keys.begin(), top_keys.end(), key) != top_keys.end()) continue;
-    if (key == "sweep") {
-      diag.error(config.key_location(key), "'sweep' is not supported by this version of pipeline");
-      continue;
-    }
+    if (std::find(top_keys.begin(), top_keys.end(), key) != top_keys.end()) continue;  // sweep: see sweep.cpp
     diag.error(config.key_location(key), "unknown top-level key '" + key + "'" + hint(key, top_keys) +
-                                             " (expected experiment, description, seed, stages)");
+                                             " (expected experiment, description, seed, stages, sweep)");
   }
 
   plan.experiment = std::filesystem::path(label).stem().string();
@@ -224,7 +222,7 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
       std::vector<std::string> ids;
       for (const auto& [id, _] : stages->entries()) ids.push_back(id);
       diag.error(ErrorCode::usage, o.value.location(),
-                 "--set names unknown stage '" + o.stage + "'" + hint(o.stage, ids));
+                 o.origin + " names unknown stage '" + o.stage + "'" + hint(o.stage, ids));
       continue;
     }
     Value* params = stage->find("params");
@@ -455,16 +453,55 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
       in.producer = position[in.producer];
       s.inputs.push_back(in);
     }
-    s.seed = derive_seed(plan.seed, s.id);
+    s.seed = stage_seed(plan.seed, plan.trial_seed, s.id);
     plan.stages.push_back(std::move(s));
   }
+  compute_keys(plan);
 }
 
 }  // namespace
 
-void reseed(Plan& plan, std::uint64_t seed) {
+std::uint64_t stage_seed(std::uint64_t experiment_seed, std::optional<std::uint64_t> trial_seed, const std::string& id) {
+  if (!trial_seed) return derive_seed(experiment_seed, id);
+  return derive_seed(derive_seed(experiment_seed, "trial-seed:" + std::to_string(*trial_seed)), id);
+}
+
+namespace {
+// Keys in topological order, so every producer's key is known before its consumers'.
+void compute_keys(Plan& plan) {
+  for (auto& s : plan.stages) {
+    Value k = Value::map();
+    k.set("stage_type", Value::string(s.type->info.name));
+    k.set("plugin", Value::string(s.type->plugin->name));
+    k.set("plugin_version", Value::string(s.type->plugin->version));
+    k.set("build_id", Value::string(s.type->plugin->build_id));
+    k.set("params", s.params.all());
+    // Input files by size and modification time: a changed data file invalidates its stage.
+    Value files = Value::map();
+    for (const auto& spec : s.type->info.params)
+      if (spec.type == ParamType::path && spec.must_exist && s.params.has(spec.name)) {
+        std::error_code ec;
+        const auto path = s.params.get_path(spec.name);
+        const auto size = std::filesystem::file_size(path, ec);
+        const auto time = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
+        files.set(spec.name, Value::string(std::to_string(size) + "@" + std::to_string(time)));
+      }
+    k.set("files", files);
+    Value inputs = Value::map();
+    for (const auto& in : s.inputs)
+      inputs.set(in.port, Value::string(plan.stages[in.producer].key + "." + in.producer_port));
+    k.set("inputs", inputs);
+    k.set("seed", Value::string(std::to_string(s.seed)));
+    s.key = sha256_hex(k.canonical_json());
+  }
+}
+}  // namespace
+
+void reseed(Plan& plan, std::uint64_t seed, std::optional<std::uint64_t> trial_seed) {
   plan.seed = seed;
-  for (auto& s : plan.stages) s.seed = derive_seed(seed, s.id);
+  plan.trial_seed = trial_seed;
+  for (auto& s : plan.stages) s.seed = stage_seed(seed, trial_seed, s.id);
+  compute_keys(plan);
 }
 
 PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,

@@ -1,5 +1,7 @@
 #include "run/executor.hpp"
 
+#include "run/cache.hpp"
+
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
@@ -102,7 +104,13 @@ class Context : public StageContext {
     outcome_.timings.set(std::string(key), std::move(value));
   }
   void progress(std::string_view status) override { reporter_.progress(stage_.id, std::string(status)); }
-  void log(std::string_view line) override { reporter_.log(stage_.id, std::string(line)); }
+  void log(std::string_view line) override {
+    {
+      std::lock_guard lock(mutex_);
+      outcome_.logs.emplace_back(line);
+    }
+    reporter_.log(stage_.id, std::string(line));
+  }
   bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
 
   std::filesystem::path work_dir() override {
@@ -228,6 +236,20 @@ void run_stage(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outco
   StageOutcome& outcome = outcomes[i];
 
   const auto start = std::chrono::steady_clock::now();
+  const bool use_cache = options.cache && Cache::cacheable(stage);
+  if (use_cache) {
+    std::string problem;
+    if (auto hit = options.cache->load(stage, problem)) {
+      outcome.outputs = std::move(hit->outputs);
+      outcome.metrics = std::move(hit->metrics);
+      outcome.status = StageStatus::done;
+      outcome.from_cache = true;
+      outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      reporter.stage_finished(stage.id, "cached", outcome.seconds, "key " + stage.key.substr(0, 12));
+      return;
+    }
+    if (!problem.empty()) reporter.log(stage.id, problem);
+  }
   reporter.stage_started(stage.id, stage.type->info.name);
   const std::string where = stage.location.str();
   try {
@@ -263,6 +285,13 @@ void run_stage(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outco
   }
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (outcome.status != StageStatus::done) outcome.outputs.clear();
+  if (use_cache && outcome.status == StageStatus::done) {
+    try {
+      options.cache->store(stage, outcome.outputs, outcome.metrics, Cache::describe(plan, stage));
+    } catch (const std::exception& e) {
+      reporter.log(stage.id, std::string("not cached: ") + e.what());  // the run itself succeeded
+    }
+  }
   const std::string status = outcome.status == StageStatus::failed
                                  ? where + ": error: stage '" + stage.id + "' (" +
                                        stage.type->info.name + ") failed"

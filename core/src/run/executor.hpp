@@ -25,11 +25,16 @@ struct StageOutcome {
   Value metrics = Value::map();
   Value timings = Value::map();
   std::vector<std::pair<std::string, ArtifactPtr>> outputs;
+  std::vector<std::string> logs;  // what the stage logged, for its log file in the run record
+  bool from_cache = false;
 };
+
+class Cache;
 
 struct RunOptions {
   std::filesystem::path run_dir;  // where stages' work dirs go; empty: no run record
-  int max_parallel_stages = 0;    // 0: max(2, hardware threads)
+  int max_parallel_stages = 0;    // 0: hardware threads + 1
+  const Cache* cache = nullptr;   // reuse and store stage outputs by content key
 };
 
 struct RunResult {

@@ -5,13 +5,18 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include "pipeline/io.hpp"
 
 namespace pipeline {
 namespace {
 
-nlohmann::ordered_json json_of(const Value& v) {
+using json = nlohmann::ordered_json;
+
+json json_of(const Value& v) {
   switch (v.kind()) {
     case Value::Kind::null: return nullptr;
     case Value::Kind::boolean: return v.as_bool();
@@ -23,12 +28,12 @@ nlohmann::ordered_json json_of(const Value& v) {
     }
     case Value::Kind::string: return v.as_string();
     case Value::Kind::list: {
-      auto a = nlohmann::ordered_json::array();
+      auto a = json::array();
       for (const auto& item : v.items()) a.push_back(json_of(item));
       return a;
     }
     case Value::Kind::map: {
-      auto o = nlohmann::ordered_json::object();
+      auto o = json::object();
       for (const auto& [k, item] : v.entries()) o[k] = json_of(item);
       return o;
     }
@@ -36,8 +41,66 @@ nlohmann::ordered_json json_of(const Value& v) {
   return nullptr;
 }
 
-void write_json(const std::filesystem::path& file, const nlohmann::ordered_json& j) {
+void write_json(const std::filesystem::path& file, const json& j) {
   write_file_atomic(file, [&](std::ostream& out) { out << j.dump(2) << '\n'; });
+}
+
+void write_text(const std::filesystem::path& file, const std::string& text) {
+  write_file_atomic(file, [&](std::ostream& out) { out << text; });
+}
+
+json stage_json(const Plan& plan, const PlannedStage& s) {
+  json j;
+  j["plugin"] = s.type->info.name;
+  j["plugin_version"] = s.type->plugin->version;
+  j["params"] = json_of(s.params.all());
+  auto& inputs = j["inputs"] = json::object();
+  for (const auto& in : s.inputs) inputs[in.port] = plan.stages[in.producer].id + "." + in.producer_port;
+  j["seed"] = std::to_string(s.seed);
+  j["key"] = s.key;
+  return j;
+}
+
+// The summary's numbers: the report paths, or by default every accuracy and macro-F1 recorded at
+// the top of a stage's metrics or one level down (per arm).
+std::vector<std::pair<std::string, double>> report_values(const TrialPlan& t, const RunResult& result,
+                                                          const std::vector<std::string>& report) {
+  std::vector<std::pair<std::string, double>> out;
+  auto metrics_of = [&](const std::string& id) -> const Value* {
+    auto it = t.instance.find(id);
+    if (it == t.instance.end()) return nullptr;
+    const auto& o = result.stages[it->second];
+    return o.status == StageStatus::done ? &o.metrics : nullptr;
+  };
+  if (!report.empty()) {
+    for (const auto& path : report) {
+      std::istringstream parts(path);
+      std::string stage, part;
+      std::getline(parts, stage, '.');
+      const Value* v = metrics_of(stage);
+      while (v && std::getline(parts, part, '.')) v = v->find(part);
+      out.emplace_back(path, v && v->is_number() ? v->as_float() : NAN);
+    }
+    return out;
+  }
+  for (const auto& s : t.plan.stages) {
+    const Value* m = metrics_of(s.id);
+    if (!m) continue;
+    for (const auto& [k, v] : m->entries()) {
+      if ((k == "accuracy" || k == "macro_f1") && v.is_number()) out.emplace_back(s.id + "." + k, v.as_float());
+      if (v.is_map())
+        for (const auto& [k2, v2] : v.entries())
+          if ((k2 == "accuracy" || k2 == "macro_f1") && v2.is_number()) out.emplace_back(s.id + "." + k + "." + k2, v2.as_float());
+    }
+  }
+  return out;
+}
+
+std::string number(double d, int precision = 4) {
+  if (std::isnan(d)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", precision, d);
+  return buf;
 }
 
 }  // namespace
@@ -61,32 +124,24 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
   }
 }
 
-void write_run_record(const std::filesystem::path& run_dir, const Plan& plan,
-                      const RunResult& result) {
-  nlohmann::ordered_json planned;
+std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
+                             const Value& lock) {
+  const Plan& plan = sweep.merged;
+  json planned;
   planned["experiment"] = plan.experiment;
   planned["file"] = plan.file;
   planned["seed"] = plan.seed;
-  auto& stages = planned["stages"] = nlohmann::ordered_json::object();
-  for (const auto& s : plan.stages) {
-    auto& j = stages[s.id];
-    j["plugin"] = s.type->info.name;
-    j["plugin_version"] = s.type->plugin->version;
-    j["params"] = json_of(s.params.all());
-    auto& inputs = j["inputs"] = nlohmann::ordered_json::object();
-    for (const auto& in : s.inputs) inputs[in.port] = plan.stages[in.producer].id + "." + in.producer_port;
-    j["seed"] = s.seed;
-  }
+  auto& stages = planned["stages"] = json::object();
+  for (const auto& s : plan.stages) stages[s.id] = stage_json(plan, s);
   write_json(run_dir / "plan.json", planned);
 
-  nlohmann::ordered_json metrics;
+  // Wall times vary from run to run, so they live apart: metrics.json stays bit-identical for the
+  // same config and seed.
+  json metrics, timings;
   metrics["experiment"] = plan.experiment;
   metrics["seed"] = plan.seed;
   metrics["interrupted"] = result.interrupted;
-  // Wall times vary from run to run, so they live apart: metrics.json stays bit-identical for the
-  // same config and seed.
-  nlohmann::ordered_json timings;
-  auto& out = metrics["stages"] = nlohmann::ordered_json::object();
+  auto& out = metrics["stages"] = json::object();
   for (const auto& s : result.stages) {
     auto& j = out[s.id];
     j["status"] = to_string(s.status);
@@ -94,10 +149,138 @@ void write_run_record(const std::filesystem::path& run_dir, const Plan& plan,
     j["metrics"] = json_of(s.metrics);
     auto& t = timings[s.id];
     t["seconds"] = s.seconds;
+    t["from_cache"] = s.from_cache;
     for (const auto& [key, value] : s.timings.entries()) t[key] = json_of(value);
+    if (!s.logs.empty()) {
+      std::filesystem::create_directories(run_dir / "stages" / s.id);
+      std::string text;
+      for (const auto& l : s.logs) text += l + "\n";
+      write_text(run_dir / "stages" / s.id / "log.txt", text);
+    }
   }
   write_json(run_dir / "metrics.json", metrics);
   write_json(run_dir / "timings.json", timings);
+  write_json(run_dir / "lock.json", json_of(lock));
+  if (!sweep.spec.present) return {};
+
+  // Per trial: its resolved config and its metrics; then the summary across trials.
+  std::vector<std::string> columns;  // report paths, in first-seen order
+  struct Row {
+    const TrialPlan* trial;
+    std::string status;
+    std::map<std::string, double> values;
+  };
+  std::vector<Row> rows;
+  for (const auto& t : sweep.trials) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%03zu", t.trial.index);
+    const auto dir = run_dir / "trials" / name;
+    std::filesystem::create_directories(dir);
+    json config;
+    config["trial"] = t.trial.index;
+    config["labels"] = json_of(t.trial.labels);
+    config["seed"] = t.trial.seed ? json(*t.trial.seed) : json(nullptr);
+    auto& cs = config["stages"] = json::object();
+    for (const auto& s : t.plan.stages) cs[s.id] = stage_json(t.plan, s);
+    write_json(dir / "config.json", config);
+
+    json tm;
+    tm["trial"] = t.trial.index;
+    tm["labels"] = json_of(t.trial.labels);
+    tm["seed"] = config["seed"];
+    std::string status = "done";
+    auto& ts = tm["stages"] = json::object();
+    for (const auto& s : t.plan.stages) {
+      const StageOutcome& o = result.stages[t.instance.at(s.id)];
+      ts[s.id]["status"] = to_string(o.status);
+      ts[s.id]["metrics"] = json_of(o.metrics);
+      if (o.status == StageStatus::failed && status == "done") status = "failed: " + s.id + ": " + o.message;
+      if ((o.status == StageStatus::cancelled || o.status == StageStatus::not_run) && status == "done") status = "interrupted";
+    }
+    tm["status"] = status;
+    write_json(dir / "metrics.json", tm);
+    Row row{&t, status, {}};
+    for (const auto& [path, v] : report_values(t, result, sweep.spec.report)) {
+      if (std::find(columns.begin(), columns.end(), path) == columns.end()) columns.push_back(path);
+      row.values[path] = v;
+    }
+    rows.push_back(std::move(row));
+  }
+
+  // One table row per trial, then mean and standard deviation over seeds per grid point.
+  std::vector<std::string> labels;
+  for (const auto& [k, _] : sweep.spec.trials.front().labels.entries()) labels.push_back(k);
+  std::string csv = "trial";
+  for (const auto& l : labels) csv += "," + l;
+  csv += ",seed,status";
+  for (const auto& c : columns) csv += "," + c;
+  csv += "\n";
+  std::string md = "| trial |";
+  for (const auto& l : labels) md += " " + l + " |";
+  md += " seed | status |";
+  for (const auto& c : columns) md += " " + c + " |";
+  md += "\n|---|";
+  for (std::size_t i = 0; i < labels.size() + 2 + columns.size(); ++i) md += "---|";
+  md += "\n";
+  std::map<std::string, std::vector<const Row*>> points;  // grid point → its trials
+  std::vector<std::string> point_order;
+  for (const auto& r : rows) {
+    std::string point, point_md;
+    for (const auto& l : labels) {
+      const Value* v = r.trial->trial.labels.find(l);
+      point += (point.empty() ? "" : ",") + (v ? v->str() : "");
+      point_md += " " + (v ? v->str() : "") + " |";
+    }
+    if (!points.count(point_md)) point_order.push_back(point_md);
+    points[point_md].push_back(&r);
+    const std::string seed = r.trial->trial.seed ? std::to_string(*r.trial->trial.seed) : "";
+    std::string quoted_status = r.status;
+    for (auto& ch : quoted_status)
+      if (ch == '"' || ch == '\n') ch = '\'';
+    csv += std::to_string(r.trial->trial.index) + (labels.empty() ? "" : "," + point) + "," + seed + ",\"" + quoted_status + "\"";
+    md += "| " + std::to_string(r.trial->trial.index) + " |" + point_md + " " + seed + " | " +
+          (r.status == "done" ? "done" : r.status.substr(0, 60)) + " |";
+    for (const auto& c : columns) {
+      auto it = r.values.find(c);
+      const double v = it == r.values.end() ? NAN : it->second;
+      csv += "," + (std::isnan(v) ? std::string() : number(v, 6));
+      md += " " + number(v) + " |";
+    }
+    csv += "\n";
+    md += "\n";
+  }
+  // Per grid point (the labels' cells), over its seeds.
+  std::string agg = "\n|";
+  for (const auto& l : labels) agg += " " + l + " |";
+  if (labels.empty()) agg += " trials |";
+  for (const auto& c : columns) agg += " " + c + " (mean ± std) |";
+  agg += " seeds |\n|";
+  for (std::size_t i = 0; i < std::max<std::size_t>(labels.size(), 1) + columns.size() + 1; ++i) agg += "---|";
+  agg += "\n";
+  for (const auto& p : point_order) {
+    agg += "|" + (p.empty() ? std::string(" all |") : p);
+    for (const auto& c : columns) {
+      std::vector<double> xs;
+      for (const Row* r : points[p]) {
+        auto it = r->values.find(c);
+        if (it != r->values.end() && !std::isnan(it->second)) xs.push_back(it->second);
+      }
+      if (xs.empty()) {
+        agg += " - |";
+        continue;
+      }
+      double mean = 0, var = 0;
+      for (double x : xs) mean += x;
+      mean /= static_cast<double>(xs.size());
+      for (double x : xs) var += (x - mean) * (x - mean);
+      const double sd = xs.size() > 1 ? std::sqrt(var / static_cast<double>(xs.size() - 1)) : 0.0;
+      agg += " " + number(mean) + " ± " + number(sd) + " |";
+    }
+    agg += " " + std::to_string(points[p].size()) + " |\n";
+  }
+  write_text(run_dir / "summary.csv", csv);
+  write_text(run_dir / "summary.md", md + agg);
+  return md + agg;
 }
 
 }  // namespace pipeline

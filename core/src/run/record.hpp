@@ -1,9 +1,10 @@
-// The run record on disk: runs/EXPERIMENT/RUN_ID/ with the resolved config and the metrics.
+// The run record on disk: runs/EXPERIMENT/RUN_ID/ with the plan, the metrics, the lock file, the
+// stages' logs and, for sweeps, each trial's resolved config and metrics and a summary across trials.
 #pragma once
 
 #include <filesystem>
 
-#include "plan/plan.hpp"
+#include "plan/sweep.hpp"
 #include "run/executor.hpp"
 
 namespace pipeline {
@@ -12,10 +13,17 @@ namespace pipeline {
 std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
                                      const std::string& experiment);
 
-// metrics.json: {"experiment", "seed", "interrupted", "stages": {id: {"status", "metrics"}}};
-// timings.json: {id: {"seconds", ...stage timings}}; plan.json: every stage's type, checked parameters, inputs and seed.
-// Written atomically.
-void write_run_record(const std::filesystem::path& run_dir, const Plan& plan, const RunResult& result);
+// Writes, atomically:
+//   plan.json      every stage instance: type, checked parameters, inputs, seed, content key
+//   metrics.json   {"experiment", "seed", "interrupted", "stages": {id: {"status", "metrics"}}}:
+//                  a function of the config and seeds only, bit-identical between equal runs
+//   timings.json   {id: {"seconds", "from_cache", ...stage timings}}
+//   lock.json      `lock` as given (plugins with SHA-256, oneDNN, threads, seeds, keys)
+//   stages/ID/log.txt  what each stage logged
+// and for sweeps trials/NNN/{config,metrics}.json and summary.{csv,md}. Returns the summary
+// table (Markdown) for sweeps, "" otherwise.
+std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
+                             const Value& lock);
 
 // Value → JSON text (nested, 2-space indent).
 std::string to_json(const Value& value, int indent = 2);

@@ -17,6 +17,12 @@ Rng::Rng(std::uint64_t seed) {
   for (auto& s : s_) s = splitmix64(seed);
 }
 
+Rng Rng::from_state(const std::array<std::uint64_t, 4>& state) {
+  Rng r(0);
+  for (int i = 0; i < 4; ++i) r.s_[i] = state[i];
+  return r;
+}
+
 std::uint64_t Rng::next() {
   const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
   const std::uint64_t t = s_[1] << 17;

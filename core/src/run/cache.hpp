@@ -1,0 +1,56 @@
+// The content-addressed stage cache: a stage instance's outputs and metrics stored under its
+// key. An entry appears atomically (written aside, then renamed into place), and every file's
+// checksum is verified on load: a corrupt or half-written entry is never used.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/plan.hpp"
+
+namespace pipeline {
+
+struct CachedStage {
+  std::vector<std::pair<std::string, ArtifactPtr>> outputs;
+  Value metrics = Value::map();
+};
+
+class Cache {
+ public:
+  explicit Cache(std::filesystem::path root) : root_(std::move(root)) {}
+  const std::filesystem::path& root() const { return root_; }
+
+  // Whether a stage's outputs can be stored (its type allows it and a codec exists for each).
+  static bool cacheable(const PlannedStage& stage);
+  bool has(const std::string& key) const;
+  // The entry for the stage, or nothing (absent; corrupt entries are removed and `problem` says
+  // what was wrong).
+  std::optional<CachedStage> load(const PlannedStage& stage, std::string& problem) const;
+  // `description` (see describe()) is kept in the manifest so `explain` can say what changed.
+  void store(const PlannedStage& stage, const std::vector<std::pair<std::string, ArtifactPtr>>& outputs,
+             const Value& metrics, const Value& description) const;
+
+  // Every entry's manifest (for `explain` and `cache ls`).
+  struct Entry {
+    std::string key;
+    Value manifest;
+    std::uintmax_t bytes = 0;
+    std::filesystem::file_time_type written;
+  };
+  std::vector<Entry> entries() const;
+  void remove(const std::string& key) const;
+
+  // The description of a stage instance a manifest records (stage id, type, params, inputs, seed).
+  static Value describe(const Plan& plan, const PlannedStage& stage);
+
+ private:
+  std::filesystem::path entry_dir(const std::string& key) const { return root_ / key.substr(0, 2) / key; }
+  std::filesystem::path root_;
+};
+
+// --cache-dir, else $PIPELINE_CACHE_DIR, else .pipeline-cache in the current directory.
+std::filesystem::path default_cache_dir();
+
+}  // namespace pipeline

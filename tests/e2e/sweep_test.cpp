@@ -1,0 +1,248 @@
+// Sweeps, content keys and the cache, as users rely on them: every trial validated first, shared
+// stages run once, reruns come from the cache, a killed sweep resumes, a corrupt entry is
+// recomputed, a failed trial does not sink the others, and equal runs give identical files.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "plan/sweep.hpp"
+#include "support/cli.hpp"
+#include "support/idx_files.hpp"
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A small image set and a sweep over it: 2 learning rates x 2 seeds of a tiny classifier.
+struct SweepFixture {
+  test::TempDir dir;
+  explicit SweepFixture(const std::string& sweep = "  grid: {fit.lr: [0.1, 0.05]}\n  seeds: [0, 1]\n",
+                        const std::string& extra_stages = "") {
+    std::vector<std::uint8_t> labels;
+    for (int i = 0; i < 60; ++i) labels.push_back(static_cast<std::uint8_t>(i % 3));
+    auto files = test::small_images(labels);
+    test::write_bytes(dir / "images.gz", files.images_idx, true);
+    test::write_bytes(dir / "labels.gz", files.labels_idx, true);
+    test::write_text(dir / "s.yaml", R"(experiment: tiny-sweep
+seed: 3
+stages:
+  data:
+    plugin: idx_dataset
+    params: {images: images.gz, labels: labels.gz, test_fraction: 0.25}
+  net:
+    plugin: model
+    params: {input: [1, 4, 3], layers: [flatten, {linear: {name: fc, out: 3}}]}
+  fit:
+    plugin: train
+    inputs: {model: net, data: data.train}
+    params: {epochs: 3, batch_size: 8, lr: 0.1}
+  score:
+    plugin: evaluate
+    inputs: {model: fit, data: data.test}
+)" + extra_stages + "sweep:\n" + sweep);
+  }
+  test::CliResult run(const std::string& runs, std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args = {"run", (dir / "s.yaml").string(), "--runs-dir", (dir / runs).string(),
+                                     "--cache-dir", (dir / "cache").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_cli(args);
+  }
+  fs::path record(const std::string& runs) const {
+    for (const auto& exp : fs::directory_iterator(dir / runs))
+      for (const auto& r : fs::directory_iterator(exp.path())) return r.path();
+    return {};
+  }
+};
+
+json read_json(const fs::path& file) { return json::parse(test::read_file(file)); }
+
+}  // namespace
+
+TEST_CASE("a sweep shares the stages its trials have in common and runs them once", "[sweep]") {
+  SweepFixture f;
+  auto r = f.run("runs");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto rec = f.record("runs");
+  const json plan = read_json(rec / "plan.json");
+  // 4 trials of 4 stages; data and net depend on the seed only (2 each), fit and score on both (4 each).
+  std::map<std::string, int> instances;
+  for (auto it = plan["stages"].begin(); it != plan["stages"].end(); ++it) ++instances[it.value()["plugin"]];
+  CHECK(instances["idx_dataset"] == 2);
+  CHECK(instances["model"] == 2);
+  CHECK(instances["train"] == 4);
+  CHECK(instances["evaluate"] == 4);
+  for (int t = 0; t < 4; ++t) {
+    char name[8];
+    std::snprintf(name, sizeof name, "%03d", t);
+    CHECK(fs::exists(rec / "trials" / name / "config.json"));
+    CHECK(read_json(rec / "trials" / name / "metrics.json")["status"] == "done");
+  }
+  const std::string summary = test::read_file(rec / "summary.md");
+  CHECK(summary.find("| fit.lr |") != std::string::npos);
+  CHECK(summary.find("score.accuracy (mean ± std)") != std::string::npos);
+  CHECK(test::read_file(rec / "summary.csv").rfind("trial,fit.lr,seed,status,score.accuracy", 0) == 0);
+  const json lock = read_json(rec / "lock.json");
+  CHECK(lock["plugins"].size() >= 3);
+  CHECK(lock["plugins"][0]["sha256"].get<std::string>().size() == 64);
+  CHECK(lock["stage_keys"].size() == 12);
+}
+
+TEST_CASE("a rerun comes from the cache and gives bit-identical metrics", "[sweep][cache]") {
+  SweepFixture f;
+  REQUIRE(f.run("first").exit_code == 0);
+  auto second = f.run("second");
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.err.find("12 done (12 from cache)") != std::string::npos);
+  CHECK(second.err.find("start (train)") == std::string::npos);  // no training at all
+  CHECK(test::read_file(f.record("first") / "metrics.json") == test::read_file(f.record("second") / "metrics.json"));
+  CHECK(test::read_file(f.record("first") / "summary.csv") == test::read_file(f.record("second") / "summary.csv"));
+  // And without the cache, everything is computed again, to the same numbers.
+  auto fresh = f.run("fresh", {"--no-cache"});
+  REQUIRE(fresh.exit_code == 0);
+  CHECK(fresh.err.find("from cache") == std::string::npos);
+  CHECK(test::read_file(f.record("first") / "metrics.json") == test::read_file(f.record("fresh") / "metrics.json"));
+}
+
+TEST_CASE("explain says what will run and why", "[sweep][cache]") {
+  SweepFixture f("  seeds: [0]\n");
+  REQUIRE(f.run("runs").exit_code == 0);
+  auto same = test::run_cli({"explain", (f.dir / "s.yaml").string(), "--cache-dir", (f.dir / "cache").string()});
+  CHECK(same.out.find("4 from cache, 0 to run") != std::string::npos);
+  auto changed = test::run_cli({"explain", (f.dir / "s.yaml").string(), "--cache-dir", (f.dir / "cache").string(),
+                                "--set", "fit.lr=0.2"});
+  CHECK(changed.out.find("fit (train, key ") != std::string::npos);
+  CHECK(changed.out.find("runs (parameter lr 0.1 -> 0.2)") != std::string::npos);
+  CHECK(changed.out.find("runs (input model from fit, which runs)") != std::string::npos);
+  CHECK(changed.out.find("2 from cache, 2 to run") != std::string::npos);
+}
+
+TEST_CASE("content keys ignore formatting and follow every relevant change", "[sweep][keys]") {
+  SweepFixture f("  seeds: [0]\n");
+  pipeline::PluginSet plugins;
+  plugins.load_search_path({fs::path(PIPELINE_BUILD_DIR) / PIPELINE_PLUGIN_DIR_RELATIVE_TEST});
+  auto keys = [&](const std::vector<std::string>& sets) {
+    std::vector<pipeline::Override> o;
+    for (const auto& s : sets) o.push_back(pipeline::parse_override(s));
+    auto sweep = pipeline::plan_sweep(f.dir / "s.yaml", plugins, o);
+    REQUIRE(sweep.ok());
+    std::map<std::string, std::string> out;
+    for (const auto& s : sweep.trials[0].plan.stages) out[s.id] = s.key;
+    return out;
+  };
+  const auto base = keys({});
+  CHECK(keys({}) == base);                                       // stable
+  CHECK(keys({"fit.lr=1e-1"}) == base);                          // number spelling
+  const auto lr = keys({"fit.lr=0.2"});
+  CHECK(lr.at("data") == base.at("data"));
+  CHECK(lr.at("fit") != base.at("fit"));
+  CHECK(lr.at("score") != base.at("score"));                     // through its input
+  const auto seeded = keys({"data.test_fraction=0.5"});
+  CHECK(seeded.at("net") == base.at("net"));
+  CHECK(seeded.at("data") != base.at("data"));
+  // Key order inside a map parameter, and how a list is spelled, do not matter.
+  CHECK(keys({"net.layers=[flatten, {linear: {out: 3, name: fc}}]"}) == base);
+  CHECK(keys({"net.layers=[flatten, {linear: {name: fc, out: 4}}]"}).at("net") != base.at("net"));}
+
+TEST_CASE("a killed sweep resumes and runs only what is missing", "[sweep][cache]") {
+  SweepFixture f("  grid: {fit.epochs: [40, 41, 42, 43]}\n  seeds: [0]\n");
+  const pid_t pid = test::spawn_cli({"run", (f.dir / "s.yaml").string(), "--runs-dir", (f.dir / "killed").string(),
+                                     "--cache-dir", (f.dir / "cache").string()},
+                                    f.dir / "out1", f.dir / "err1");
+  // Kill it hard as soon as a training stage has reached the cache.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto trained_entries = [&] {
+    int n = 0;
+    std::error_code ec;
+    if (fs::exists(f.dir / "cache"))
+      for (const auto& e : fs::recursive_directory_iterator(f.dir / "cache", ec))
+        n += e.path().filename() == "model.json";
+    return n;
+  };
+  while (trained_entries() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGKILL);
+  test::wait_exit(pid);
+  const int before = trained_entries();
+  REQUIRE(before >= 2);  // the model and at least one trained model
+  auto resumed = f.run("resumed");
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  const json timings = read_json(f.record("resumed") / "timings.json");
+  int cached = 0;
+  for (auto it = timings.begin(); it != timings.end(); ++it) cached += it.value()["from_cache"].get<bool>();
+  CHECK(cached >= before);
+  CHECK(cached < 10);  // 4 trials: 1 data, 1 net, 4 fit, 4 score
+  // The same numbers as an uninterrupted run.
+  auto clean = f.run("clean", {"--no-cache"});
+  CHECK(test::read_file(f.record("resumed") / "metrics.json") == test::read_file(f.record("clean") / "metrics.json"));
+}
+
+TEST_CASE("a corrupt cache entry is detected and recomputed", "[sweep][cache]") {
+  SweepFixture f("  seeds: [0]\n");
+  REQUIRE(f.run("first").exit_code == 0);
+  int corrupted = 0;
+  for (const auto& e : fs::recursive_directory_iterator(f.dir / "cache"))
+    if (e.path().filename() == "model.safetensors" && corrupted++ == 0) {
+      std::string bytes = test::read_file(e.path());
+      bytes[bytes.size() - 1] ^= 0x01;  // one bit of the last weight
+      test::write_text(e.path(), bytes);
+    }
+  REQUIRE(corrupted > 0);
+  auto second = f.run("second");
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.err.find("corrupt cache entry") != std::string::npos);
+  CHECK(second.err.find("checksum mismatch") != std::string::npos);
+  CHECK(test::read_file(f.record("first") / "metrics.json") == test::read_file(f.record("second") / "metrics.json"));
+}
+
+TEST_CASE("every trial is validated before anything runs", "[sweep]") {
+  SweepFixture f("  grid: {fit.lr: [0.1, 0.05, -1], fit.optimizer: [sgd, adamm]}\n");
+  auto r = f.run("runs");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("s.yaml:18:30: error: stage 'fit' (train): parameter 'lr' must be in [0, 100], got -1") != std::string::npos);
+  CHECK(r.err.find("parameter 'optimizer' must be one of sgd, adam, adamw; got 'adamm'; did you mean 'adam'?") !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(f.dir / "runs"));
+}
+
+TEST_CASE("a failed trial does not sink the sweep", "[sweep]") {
+  // per_class 30 exceeds the 15 test samples a class: the trial fails at run time.
+  SweepFixture f("  grid: {data.per_class: [5, 30]}\n");
+  auto r = f.run("runs");
+  CHECK(r.exit_code == 1);
+  const auto rec = f.record("runs");
+  CHECK(read_json(rec / "trials" / "000" / "metrics.json")["status"] == "done");
+  const std::string failed = read_json(rec / "trials" / "001" / "metrics.json")["status"];
+  CHECK(failed.rfind("failed: data: ", 0) == 0);
+  CHECK(failed.find("fewer than per_class = 30") != std::string::npos);
+  CHECK(test::read_file(rec / "summary.md").find("failed: data") != std::string::npos);
+}
+
+TEST_CASE("one trial of a sweep runs alone with --trial", "[sweep]") {
+  SweepFixture f;
+  auto r = f.run("runs", {"--trial", "3"});
+  REQUIRE(r.exit_code == 0);
+  const json m = read_json(f.record("runs") / "trials" / "003" / "metrics.json");
+  CHECK(m["labels"]["fit.lr"] == 0.05);
+  CHECK(m["seed"] == 1);
+  auto bad = f.run("runs2", {"--trial", "4"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--trial 4 does not exist: the sweep has 4 trials (0-3)") != std::string::npos);
+}
+
+TEST_CASE("equal runs write bit-identical model files", "[sweep][reproducible]") {
+  SweepFixture f("  seeds: [0]\n", "  save:\n    plugin: save_model\n    inputs: {model: fit}\n    params: {path: out/model.safetensors}\n");
+  REQUIRE(f.run("a", {"--no-cache"}).exit_code == 0);
+  const std::string first = test::read_file(f.dir / "out" / "model.safetensors");
+  REQUIRE(f.run("b", {"--no-cache"}).exit_code == 0);
+  CHECK_FALSE(first.empty());
+  CHECK(test::read_file(f.dir / "out" / "model.safetensors") == first);
+  CHECK(test::read_file(f.record("a") / "metrics.json") == test::read_file(f.record("b") / "metrics.json"));
+}
