@@ -106,7 +106,8 @@ Lists every loaded plugin with its version, file and stage types.
 )"},
     {"inspect", R"(usage: pipeline inspect NAME
 
-Describes stage type NAME: its inputs, outputs and every parameter with type, default, range and doc.
+Describes stage type NAME (its inputs, outputs and every parameter with type, default, range and
+doc) or layer type NAME (its parameters).
 )"},
 };
 
@@ -212,7 +213,7 @@ SweepPlan plan_or_exit(const Args& args, const PluginSet& plugins) {
   }
   SweepPlan sweep = plan_sweep(args.positional[0], plugins, overrides, args.seed, args.trial);
   if (sweep.ok()) return sweep;
-  for (const auto& e : sweep.errors) std::cerr << e.formatted() << "\n";
+  for (const auto& e : sweep.errors) std::cerr << (e.location().known() ? "" : "pipeline: ") << e.formatted() << "\n";
   std::exit(config_error);
 }
 
@@ -231,7 +232,7 @@ Value lock_of(const PluginSet& plugins, const SweepPlan& sweep) {
     e.set("version", Value::string(p->version));
     e.set("build_id", Value::string(p->build_id));
     e.set("file", Value::string(p->file.string()));
-    e.set("sha256", Value::string(p->file.empty() ? "" : sha256_file(p->file)));
+    e.set("sha256", Value::string(p->sha256));
     ps.push_back(e);
   }
   lock.set("pipeline", Value::string(PIPELINE_VERSION_STRING));
@@ -448,8 +449,15 @@ int main(int argc, char** argv) {
     if (args.command == "inspect") {
       if (args.positional.size() != 1) usage_error("'inspect' takes one stage type name");
       const auto* stage = plugins.find_stage(args.positional[0]);
+      if (!stage)
+        if (const LayerInfo* layer = find_layer_type(args.positional[0])) {
+          std::cout << describe_layer(*layer);
+          return ok;
+        }
       if (!stage) {
-        const std::string hint = did_you_mean(args.positional[0], plugins.stage_names());
+        std::vector<std::string> names = plugins.stage_names();
+        for (const auto& l : layer_type_names()) names.push_back(l);
+        const std::string hint = did_you_mean(args.positional[0], names);
         usage_error("no stage type '" + args.positional[0] + "'" +
                     (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
                     " (`pipeline plugins` lists them)");

@@ -38,11 +38,8 @@ class CsvDataset : public Stage {
     }
 
     const std::string source = path.string();
-    Selection selected = select_classes(table.labels, params_.get_int_list("classes"), {}, source);
-    Rng rng(ctx.seed());
-    if (const auto k = params_.get_int("per_class"); k > 0) selected = take_per_class(selected, k, rng, source);
     Selection train, test;
-    split_stratified(selected, params_.get_float("test_fraction"), rng, train, test);
+    select_and_split(table.labels, params_, ctx.seed(), source, train, test);
 
     auto make = [&](const Selection& s) {
       const auto n = static_cast<std::int64_t>(s.indices.size());
@@ -124,14 +121,8 @@ StageInfo csv_dataset_stage() {
                  ParamType::integer, Value::list())
           .range(1, std::nullopt),
       param_float("scale", "multiply every feature by this, e.g. 0.00392156862745098 (1/255) for byte pixels", 1.0),
-      param_list("classes", "keep these labels, relabelled 0..n-1 in this order; empty keeps all",
-                 ParamType::integer, Value::list())
-          .range(0, kMaxCsvLabel),
-      param_int("per_class", "keep this many samples per class, chosen with the stage's seed; 0 keeps all", 0)
-          .range(0, std::nullopt),
-      param_float("test_fraction", "fraction of each class held out as 'test', chosen with the stage's seed", 0.0)
-          .range(0, 1),
   };
+  for (auto& spec : sampling_params(kMaxCsvLabel)) info.params.push_back(spec);
   info.create = [](const Params& p) { return std::make_unique<CsvDataset>(p); };
   info.check = check_csv_params;
   return info;

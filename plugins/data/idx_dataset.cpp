@@ -28,11 +28,8 @@ class IdxDataset : public Stage {
 
     std::vector<std::int32_t> raw_labels(labels.bytes.begin(), labels.bytes.end());
     const std::string source = labels_path.string();
-    Selection selected = select_classes(raw_labels, params_.get_int_list("classes"), {}, source);
-    Rng rng(ctx.seed());
-    if (const auto k = params_.get_int("per_class"); k > 0) selected = take_per_class(selected, k, rng, source);
     Selection train, test;
-    split_stratified(selected, params_.get_float("test_fraction"), rng, train, test);
+    select_and_split(raw_labels, params_, ctx.seed(), source, train, test);
 
     const std::int64_t rows = images.dims[1], cols = images.dims[2];
     auto make = [&](const Selection& s) {
@@ -86,14 +83,8 @@ StageInfo idx_dataset_stage() {
   info.params = {
       param_path("images", "IDX image file (unsigned bytes, N x rows x cols), raw or gzipped").existing(),
       param_path("labels", "IDX label file (unsigned bytes, N), raw or gzipped").existing(),
-      param_list("classes", "keep these labels, relabelled 0..n-1 in this order; empty keeps all",
-                 ParamType::integer, Value::list())
-          .range(0, 255),
-      param_int("per_class", "keep this many samples per class, chosen with the stage's seed; 0 keeps all", 0)
-          .range(0, std::nullopt),
-      param_float("test_fraction", "fraction of each class held out as 'test', chosen with the stage's seed", 0.0)
-          .range(0, 1),
   };
+  for (auto& spec : sampling_params(255)) info.params.push_back(spec);
   info.create = [](const Params& p) { return std::make_unique<IdxDataset>(p); };
   info.check = check_unique_classes;
   return info;

@@ -97,4 +97,24 @@ void split_stratified(const Selection& in, double fraction, Rng& rng, Selection&
   second = gather(in, std::move(b));
 }
 
+std::vector<ParamSpec> sampling_params(std::int64_t max_label) {
+  return {
+      param_list("classes", "keep these labels, relabelled 0..n-1 in this order; empty keeps all", ParamType::integer,
+                 Value::list())
+          .range(0, static_cast<double>(max_label)),
+      param_int("per_class", "keep this many samples per class, chosen with the stage's seed; 0 keeps all", 0)
+          .range(0, std::nullopt),
+      param_float("test_fraction", "fraction of each class held out as 'test', chosen with the stage's seed", 0.0)
+          .range(0, 1),
+  };
+}
+
+void select_and_split(const std::vector<std::int32_t>& labels, const Params& params, std::uint64_t seed,
+                      const std::string& source, Selection& train, Selection& test) {
+  Selection selected = select_classes(labels, params.get_int_list("classes"), {}, source);
+  Rng rng(seed);
+  if (const auto k = params.get_int("per_class"); k > 0) selected = take_per_class(selected, k, rng, source);
+  split_stratified(selected, params.get_float("test_fraction"), rng, train, test);
+}
+
 }  // namespace pipeline::data

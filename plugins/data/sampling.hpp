@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/params.hpp"
 #include "pipeline/rng.hpp"
 
 namespace pipeline::data {
@@ -27,5 +28,13 @@ Selection take_per_class(const Selection& in, std::int64_t per_class, Rng& rng, 
 
 // Splits each class at random: round(fraction * count) samples of it go to `second`.
 void split_stratified(const Selection& in, double fraction, Rng& rng, Selection& first, Selection& second);
+
+// The loaders' shared parameters: classes (labels up to max_label), per_class, test_fraction.
+std::vector<ParamSpec> sampling_params(std::int64_t max_label);
+
+// What those parameters ask, in order: keep and relabel classes, take per_class of each, split off
+// test_fraction of each class, all from one generator seeded with `seed`.
+void select_and_split(const std::vector<std::int32_t>& labels, const Params& params, std::uint64_t seed,
+                      const std::string& source, Selection& train, Selection& test);
 
 }  // namespace pipeline::data

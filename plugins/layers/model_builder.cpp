@@ -80,9 +80,7 @@ std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diag
       continue;  // later shapes depend on this layer: stop inferring, keep checking schemas
     }
     try {
-      auto layer = info->create(name, params, model->output_shape());
-      layer->set_spec(params.all());
-      model->add(std::move(layer));
+      model->add(info->create(name, params, model->output_shape()));
     } catch (const Error& e) {
       diag.error(where, e.message());
       ok = false;

@@ -65,7 +65,6 @@ class ReplaceHead : public Stage {
     const Shape in = i == 0 ? model->input_shape() : model->output_shape_of(i - 1);
     const std::string name = params_.get_string("name").empty() ? old.name() : params_.get_string("name");
     auto head = linear->create(name, head_params, in);
-    head->set_spec(head_params.all());
     Rng rng(ctx.seed());
     head->initialize(rng);
     model->replace(i, std::move(head));

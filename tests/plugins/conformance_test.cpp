@@ -83,3 +83,34 @@ TEST_CASE("every stage type's schema is well formed and inspectable", "[conforma
     CHECK(cli.out == text);
   }
 }
+
+TEST_CASE("every layer type's schema is well formed and inspectable", "[conformance]") {
+  PluginSet plugins;
+  plugins.load_search_path({std::filesystem::path(PIPELINE_BUILD_DIR) / PIPELINE_PLUGIN_DIR_RELATIVE_TEST});
+  REQUIRE(plugins.errors().empty());
+  const auto names = layer_type_names();
+  for (const char* expected : {"conv2d", "linear", "lstm", "batchnorm2d", "dropout"})
+    CHECK(std::find(names.begin(), names.end(), expected) != names.end());
+  static const std::regex name_re("[a-z][a-z0-9_]*");
+  for (const auto& name : names) {
+    INFO("layer type " << name);
+    const LayerInfo* info = find_layer_type(name);
+    REQUIRE(info);
+    CHECK(std::regex_match(info->name, name_re));
+    CHECK_FALSE(info->doc.empty());
+    CHECK(info->create);
+    for (const auto& p : info->params) {
+      INFO("parameter " << p.name);
+      CHECK(p.name != "name");  // reserved: the model builder takes it
+      CHECK_FALSE(p.doc.empty());
+      if (p.default_value) {
+        Collect diag;
+        CHECK_FALSE(check_value(p, *p.default_value, "default", "/", diag).is_null());
+        CHECK(diag.messages.empty());
+      }
+    }
+    auto cli = test::run_cli({"inspect", name});
+    CHECK(cli.exit_code == 0);
+    for (const auto& p : info->params) CHECK(cli.out.find(p.name) != std::string::npos);
+  }
+}

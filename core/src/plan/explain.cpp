@@ -25,7 +25,8 @@ std::string explain(const SweepPlan& sweep, const Cache* cache) {
     }
     if (!Cache::cacheable(s)) {
       out += head + "runs (its outputs are not cached: " +
-             (s.type->info.cacheable ? std::string("no codec for them") : std::string("it runs for its side effects")) + ")\n";
+             (s.type->info.cacheable && !s.type->info.outputs.empty() ? std::string("it writes a file, or no codec fits them")
+                                                                    : std::string("it runs for its side effects")) + ")\n";
       continue;
     }
     // The latest cached run of the same stage, to say what differs.

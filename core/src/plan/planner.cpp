@@ -475,6 +475,8 @@ void compute_keys(Plan& plan) {
     k.set("plugin", Value::string(s.type->plugin->name));
     k.set("plugin_version", Value::string(s.type->plugin->version));
     k.set("build_id", Value::string(s.type->plugin->build_id));
+    // The plugin binary itself: a rebuilt plugin (same version) may compute something else.
+    k.set("plugin_sha256", Value::string(s.type->plugin->sha256));
     k.set("params", s.params.all());
     // Input files by size and modification time: a changed data file invalidates its stage.
     Value files = Value::map();

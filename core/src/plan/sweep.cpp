@@ -177,6 +177,10 @@ SweepPlan plan_sweep(const std::filesystem::path& file, const PluginSet& plugins
   result.spec = expand_sweep(config, label, sweep_errors);
   add_errors(sweep_errors);
   if (only_trial) {
+    if (!result.spec.present) {
+      result.errors.emplace_back(ErrorCode::usage, "--trial " + std::to_string(*only_trial) + ": the experiment has no sweep");
+      return result;
+    }
     if (*only_trial >= result.spec.trials.size()) {
       result.errors.emplace_back(ErrorCode::usage, "--trial " + std::to_string(*only_trial) + " does not exist: the sweep has " +
                                                        std::to_string(result.spec.trials.size()) + " trials (0-" +

@@ -18,6 +18,8 @@ std::string number(double d) {
 
 }  // namespace
 
+std::string params_table(const std::vector<ParamSpec>& params);
+
 std::string describe_constraint(const ParamSpec& spec) {
   std::string out;
   if (spec.min || spec.max) {
@@ -76,9 +78,24 @@ std::string describe_stage(const RegisteredStage& stage) {
   ports("Inputs", info.inputs);
   ports("Outputs", info.outputs);
 
+  out << params_table(info.params);
+  return out.str();
+}
+
+std::string describe_layer(const LayerInfo& layer) {
+  std::ostringstream out;
+  out << layer.name << " - " << layer.doc << " (layer type, for a model's layers: list)\n\n";
+  std::vector<ParamSpec> params = {param_string("name", "the layer's name (default: type and position)").optional_value()};
+  params.insert(params.end(), layer.params.begin(), layer.params.end());
+  out << params_table(params);
+  return out.str();
+}
+
+std::string params_table(const std::vector<ParamSpec>& params) {
+  std::ostringstream out;
   out << "Parameters:\n";
-  if (info.params.empty()) out << "  (none)\n";
-  for (const auto& p : info.params) {
+  if (params.empty()) out << "  (none)\n";
+  for (const auto& p : params) {
     std::string status = p.default_value ? "default " + p.default_value->str()
                          : p.optional    ? "optional"
                                          : "required";

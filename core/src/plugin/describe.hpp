@@ -11,6 +11,8 @@ namespace pipeline {
 std::string describe_plugins(const PluginSet& plugins);
 // One stage type: doc, plugin, ports, and every parameter with type, default, range and doc.
 std::string describe_stage(const RegisteredStage& stage);
+// One layer type: doc and every parameter (plus `name`, which every layer takes).
+std::string describe_layer(const LayerInfo& layer);
 // One schema line's constraint text: "range [0, 1]", "choices: a, b", "" when none.
 std::string describe_constraint(const ParamSpec& spec);
 

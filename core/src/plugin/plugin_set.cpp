@@ -1,6 +1,7 @@
 #define BOOST_DLL_USE_STD_FS
 #include "plugin/plugin_set.hpp"
 #include "plugin/layer_registry.hpp"
+#include "util/sha256.hpp"
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
@@ -97,6 +98,7 @@ void PluginSet::load_file(const std::filesystem::path& file) {
   plugin->build_id = build_id;
   plugin->file = file;
   plugin->library = library;
+  plugin->sha256 = sha256_file(file);
 
   CollectingRegistry registry;
   try {

@@ -22,6 +22,7 @@ struct LoadedPlugin {
   std::string version;
   std::string build_id;
   std::filesystem::path file;  // empty for stage types registered in-process (tests)
+  std::string sha256;          // of the file: part of every content key of its stages
   std::shared_ptr<boost::dll::shared_library> library;
   std::vector<std::string> stage_types;
   std::vector<std::string> layer_types;

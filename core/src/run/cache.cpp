@@ -19,6 +19,10 @@ std::filesystem::path default_cache_dir() {
 
 bool Cache::cacheable(const PlannedStage& stage) {
   if (!stage.type->info.cacheable || stage.type->info.outputs.empty()) return false;
+  // A stage given a file to write (a path parameter that need not exist, e.g. evaluate's
+  // predictions) runs for that file every time.
+  for (const auto& spec : stage.type->info.params)
+    if (spec.type == ParamType::path && !spec.must_exist && stage.params.has(spec.name)) return false;
   for (const auto& p : stage.type->info.outputs)
     if (!can_encode(p.type)) return false;
   return true;

@@ -320,10 +320,24 @@ RunResult execute(const Plan& plan, Reporter& reporter, const std::atomic<bool>&
     tbb::flow::graph graph;
     std::vector<std::unique_ptr<tbb::flow::continue_node<tbb::flow::continue_msg>>> nodes;
     tbb::flow::broadcast_node<tbb::flow::continue_msg> start(graph);
+    // An artifact is dropped once every stage that reads it has finished: a sweep holds only what
+    // its running stages still need.
+    std::vector<std::atomic<int>> readers(plan.stages.size());
+    for (const auto& st : plan.stages) {
+      std::vector<std::size_t> producers;
+      for (const auto& in : st.inputs)
+        if (std::find(producers.begin(), producers.end(), in.producer) == producers.end()) producers.push_back(in.producer);
+      for (auto p : producers) ++readers[p];
+    }
     for (std::size_t i = 0; i < plan.stages.size(); ++i) {
       nodes.push_back(std::make_unique<tbb::flow::continue_node<tbb::flow::continue_msg>>(
           graph, [&, i](const tbb::flow::continue_msg&) {
             run_one(plan, i, result.stages, reporter, stop, options, compute);
+            std::vector<std::size_t> producers;
+            for (const auto& in : plan.stages[i].inputs)
+              if (std::find(producers.begin(), producers.end(), in.producer) == producers.end()) producers.push_back(in.producer);
+            for (auto p : producers)
+              if (--readers[p] == 0 && !options.keep_outputs) result.stages[p].outputs.clear();
           }));
     }
     for (std::size_t i = 0; i < plan.stages.size(); ++i) {

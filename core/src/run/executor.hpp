@@ -35,6 +35,7 @@ struct RunOptions {
   std::filesystem::path run_dir;  // where stages' work dirs go; empty: no run record
   int max_parallel_stages = 0;    // 0: hardware threads + 1
   const Cache* cache = nullptr;   // reuse and store stage outputs by content key
+  bool keep_outputs = false;      // keep every artifact to the end (else dropped after its last reader)
 };
 
 struct RunResult {

@@ -208,8 +208,10 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
   }
 
   // One table row per trial, then mean and standard deviation over seeds per grid point.
-  std::vector<std::string> labels;
-  for (const auto& [k, _] : sweep.spec.trials.front().labels.entries()) labels.push_back(k);
+  std::vector<std::string> labels;  // every label any trial has (explicit trials may differ)
+  for (const auto& t : sweep.trials)
+    for (const auto& [k, _] : t.trial.labels.entries())
+      if (std::find(labels.begin(), labels.end(), k) == labels.end()) labels.push_back(k);
   std::string csv = "trial";
   for (const auto& l : labels) csv += "," + l;
   csv += ",seed,status";

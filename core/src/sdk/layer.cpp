@@ -48,6 +48,14 @@ std::string LayerRegistry::add(LayerInfo info, const std::string& owner) {
     return {};
   }
   std::string name = info.name;
+  // Every layer made through the registry remembers its checked parameters, so a model can be
+  // rebuilt from its description (the cache), whichever plugin or stage made it.
+  info.create = [create = std::move(info.create)](const std::string& layer_name, const Params& params,
+                                                  const Shape& input) {
+    std::unique_ptr<Layer> layer = create(layer_name, params, input);
+    if (layer) layer->set_spec(params.all());
+    return layer;
+  };
   types_.emplace(name, Entry{std::move(info), owner, 1});
   return {};
 }
