@@ -100,7 +100,7 @@ class Recurrent : public Layer {
       output.resize({n, t, width});
       memory out = wrap(plain({t, n, width}, tag::ntc), output.data());
       memory src = top;
-      dnnl::reorder(src, out).execute(stream(), src, out);
+      p.outputs_to_batch_major.execute(stream(), src, out);
     } else {
       output.resize({n, width});
       std::memcpy(output.data(), y + (t - 1) * n * width, sizeof(float) * static_cast<std::size_t>(n * width));
@@ -118,7 +118,7 @@ class Recurrent : public Layer {
     float* top = static_cast<float*>(p.top_diff.get_data_handle());
     if (c_.all_steps) {
       memory src = wrap(plain({t, n, width}, tag::ntc), grad_output.data());
-      dnnl::reorder(src, p.top_diff).execute(stream(), src, p.top_diff);
+      p.gradients_to_time_major.execute(stream(), src, p.top_diff);
     } else {
       std::memset(top, 0, sizeof(float) * static_cast<std::size_t>(t * n * width));
       std::memcpy(top + (t - 1) * n * width, grad_output.data(), sizeof(float) * static_cast<std::size_t>(n * width));
@@ -162,7 +162,7 @@ class Recurrent : public Layer {
       grad_input->resize({n, t, c_.features});
       memory dst = wrap(plain({t, n, c_.features}, tag::ntc), grad_input->data());
       memory src = p.layers[0].diff_src;
-      dnnl::reorder(src, dst).execute(stream(), src, dst);
+      p.input_gradients_to_batch_major.execute(stream(), src, dst);
       // Restore the input's own shape (e.g. [N, 1, H, W] for images).
       grad_input->resize(input_shape_with(n));
     }
@@ -184,6 +184,8 @@ class Recurrent : public Layer {
   struct Prims {
     ToLayout input;  // [N, T, F] → [T, N, F]
     memory input_tnc, top_diff;
+    // Between oneDNN's time-major sequences and our batch-major tensors, created once per batch size.
+    dnnl::reorder outputs_to_batch_major, gradients_to_time_major, input_gradients_to_batch_major;
     std::vector<LayerPrims> layers;
     bool has_backward = false;
   };
@@ -276,7 +278,17 @@ class Recurrent : public Layer {
     p.input.init(plain({c_.steps, n, c_.features}, tag::ntc), tnc);
     p.layers.resize(static_cast<std::size_t>(c_.layers));
     for (std::int64_t k = 0; k < c_.layers; ++k) make_layer(p.layers[k], n, k, mode);
-    if (mode == Mode::train) p.top_diff = memory(plain({c_.steps, n, c_.hidden * c_.dirs()}, tag::tnc), engine());
+    const std::int64_t width = c_.hidden * c_.dirs();
+    auto reorder = [](const memory::desc& from, const memory::desc& to) {
+      return dnnl::reorder(memory(from, engine(), DNNL_MEMORY_NONE), memory(to, engine(), DNNL_MEMORY_NONE));
+    };
+    p.outputs_to_batch_major = reorder(plain({c_.steps, n, width}, tag::tnc), plain({c_.steps, n, width}, tag::ntc));
+    if (mode == Mode::train) {
+      p.top_diff = memory(plain({c_.steps, n, width}, tag::tnc), engine());
+      p.gradients_to_time_major = reorder(plain({c_.steps, n, width}, tag::ntc), plain({c_.steps, n, width}, tag::tnc));
+      p.input_gradients_to_batch_major =
+          reorder(plain({c_.steps, n, c_.features}, tag::tnc), plain({c_.steps, n, c_.features}, tag::ntc));
+    }
     p.has_backward = mode == Mode::train;
     return p;
   }
