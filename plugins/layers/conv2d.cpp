@@ -3,7 +3,7 @@
 #include <cmath>
 #include <map>
 
-#include "dnnl_util.hpp"
+#include "weighted_primitives.hpp"
 #include "layer_types.hpp"
 #include "pipeline/error.hpp"
 
@@ -57,68 +57,24 @@ class Conv2d : public Layer {
   void forward(const Tensor& input, Tensor& output, Mode mode) override {
     ++counters_.forward;
     const std::int64_t n = input.dim(0);
-    Prims& p = prims(n, mode);
     Shape out_shape = output_shape(Shape(input.shape().begin() + 1, input.shape().end()));
     out_shape.insert(out_shape.begin(), n);
     output.resize(out_shape);
-
-    memory src = p.src(input.data());
-    memory weights = p.weights(params_[0].value.data());
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights},
-                                            {DNNL_ARG_DST, p.dst.buffer(output.data())}};
-    if (c_.bias) args[DNNL_ARG_BIAS] = wrap(p.bias_desc, params_[1].value.data());
-    p.forward.execute(stream(), args);
-    p.dst.write_to(output.data());
+    prims(n, mode).run_forward(input, output, params_);
     if (mode == Mode::train) input_ = &input;
   }
 
   void backward(const Tensor& grad_output, Tensor* grad_input) override {
     if (!input_) throw Error(ErrorCode::internal, "conv2d backward without a training forward");
-    const std::int64_t n = input_->dim(0);
-    Prims& p = prims(n, Mode::train);
-    const float* diff = grad_output.data();
-    if (params_[0].trainable) {
-      ++counters_.backward_weights;
-      Parameter& w = params_[0];
-      w.grad.resize(w.value.shape());
-      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, p.bwd_src(input_->data())},
-                                              {DNNL_ARG_DIFF_DST, p.bwd_w_diff_dst(diff)},
-                                              {DNNL_ARG_DIFF_WEIGHTS, p.diff_weights.buffer(w.grad.data())}};
-      if (c_.bias) {
-        params_[1].grad.resize(params_[1].value.shape());
-        args[DNNL_ARG_DIFF_BIAS] = wrap(p.bias_desc, params_[1].grad.data());
-      }
-      p.backward_weights.execute(stream(), args);
-      p.diff_weights.write_to(w.grad.data());
-    }
-    if (grad_input) {
-      ++counters_.backward_data;
-      grad_input->resize(input_->shape());
-      p.backward_data.execute(stream(), {{DNNL_ARG_DIFF_DST, p.bwd_d_diff_dst(diff)},
-                                         {DNNL_ARG_WEIGHTS, p.bwd_d_weights(params_[0].value.data())},
-                                         {DNNL_ARG_DIFF_SRC, p.diff_src.buffer(grad_input->data())}});
-      p.diff_src.write_to(grad_input->data());
-    }
+    prims(input_->dim(0), Mode::train).run_backward(*input_, grad_output, params_, grad_input, counters_);
   }
 
  private:
-  struct Prims {
-    dnnl::convolution_forward forward;
-    ToLayout src, weights;
-    FromLayout dst;
-    memory::desc bias_desc;
-    bool has_backward = false;
-    dnnl::convolution_backward_weights backward_weights;
-    dnnl::convolution_backward_data backward_data;
-    ToLayout bwd_src, bwd_w_diff_dst, bwd_d_diff_dst, bwd_d_weights;
-    FromLayout diff_weights, diff_src;
-  };
-
-  Prims& prims(std::int64_t n, Mode mode) {
+  WeightedPrimitives& prims(std::int64_t n, Mode mode) {
     auto& slot = prims_[n];
     if (slot && (mode == Mode::eval || slot->has_backward)) return *slot;
-    slot = std::make_unique<Prims>();
-    Prims& p = *slot;
+    slot = std::make_unique<WeightedPrimitives>();
+    WeightedPrimitives& p = *slot;
     const memory::dims src_dims = {n, c_.in, c_.height, c_.width};
     const Shape out = conv_output_of({c_.in, c_.height, c_.width}, c_);
     const memory::dims dst_dims = {n, c_.out, out[1], out[2]};
@@ -129,37 +85,33 @@ class Conv2d : public Layer {
     const memory::dims strides = {c_.stride, c_.stride}, dilation = {c_.dilation - 1, c_.dilation - 1},
                        pad = {c_.padding, c_.padding};
     auto any = [](const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); };
-    p.bias_desc = c_.bias ? plain({c_.out}, tag::x) : memory::desc();
+    p.bias = c_.bias ? plain({c_.out}, tag::x) : memory::desc();
     const auto prop = mode == Mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-    dnnl::convolution_forward::desc fd(prop, dnnl::algorithm::convolution_direct, any(src_dims), any(w_dims),
-                                       p.bias_desc, any(dst_dims), strides, dilation, pad, pad);
-    dnnl::convolution_forward::primitive_desc fpd(fd, engine());
-    p.forward = dnnl::convolution_forward(fpd);
-    p.src.init(plain(src_dims, tag::nchw), fpd.src_desc());
-    p.weights.init(plain(w_dims, w_tag), fpd.weights_desc());
-    p.dst.init(fpd.dst_desc(), plain(dst_dims, tag::nchw));
+    const auto alg = dnnl::algorithm::convolution_direct;
+    dnnl::convolution_forward::primitive_desc fpd(
+        dnnl::convolution_forward::desc(prop, alg, any(src_dims), any(w_dims), p.bias, any(dst_dims), strides, dilation,
+                                        pad, pad),
+        engine());
+    const auto plain_src = plain(src_dims, tag::nchw), plain_w = plain(w_dims, w_tag), plain_dst = plain(dst_dims, tag::nchw);
     if (mode == Mode::train) {
-      dnnl::convolution_backward_weights::desc wd(dnnl::algorithm::convolution_direct, any(src_dims), any(w_dims),
-                                                  p.bias_desc, any(dst_dims), strides, dilation, pad, pad);
-      dnnl::convolution_backward_weights::primitive_desc wpd(wd, engine(), fpd);
-      p.backward_weights = dnnl::convolution_backward_weights(wpd);
-      p.bwd_src.init(plain(src_dims, tag::nchw), wpd.src_desc());
-      p.bwd_w_diff_dst.init(plain(dst_dims, tag::nchw), wpd.diff_dst_desc());
-      p.diff_weights.init(wpd.diff_weights_desc(), plain(w_dims, w_tag));
-      dnnl::convolution_backward_data::desc dd(dnnl::algorithm::convolution_direct, any(src_dims), any(w_dims),
-                                               any(dst_dims), strides, dilation, pad, pad);
-      dnnl::convolution_backward_data::primitive_desc dpd(dd, engine(), fpd);
-      p.backward_data = dnnl::convolution_backward_data(dpd);
-      p.bwd_d_diff_dst.init(plain(dst_dims, tag::nchw), dpd.diff_dst_desc());
-      p.bwd_d_weights.init(plain(w_dims, w_tag), dpd.weights_desc());
-      p.diff_src.init(dpd.diff_src_desc(), plain(src_dims, tag::nchw));
-      p.has_backward = true;
+      dnnl::convolution_backward_weights::primitive_desc wpd(
+          dnnl::convolution_backward_weights::desc(alg, any(src_dims), any(w_dims), p.bias, any(dst_dims), strides,
+                                                   dilation, pad, pad),
+          engine(), fpd);
+      dnnl::convolution_backward_data::primitive_desc dpd(
+          dnnl::convolution_backward_data::desc(alg, any(src_dims), any(w_dims), any(dst_dims), strides, dilation, pad,
+                                                pad),
+          engine(), fpd);
+      p.init(fpd, &wpd, &dpd, plain_src, plain_w, plain_dst);
+    } else {
+      p.init(fpd, static_cast<dnnl::convolution_backward_weights::primitive_desc*>(nullptr),
+             static_cast<dnnl::convolution_backward_data::primitive_desc*>(nullptr), plain_src, plain_w, plain_dst);
     }
     return p;
   }
 
   ConvConfig c_;
-  std::map<std::int64_t, std::unique_ptr<Prims>> prims_;
+  std::map<std::int64_t, std::unique_ptr<WeightedPrimitives>> prims_;
   const Tensor* input_ = nullptr;
 };
 

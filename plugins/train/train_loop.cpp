@@ -269,4 +269,26 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   model.notes().set("train_seconds", Value::real(seconds_total));
 }
 
+void TrainingStage::run(StageContext& ctx) {
+  std::shared_ptr<Model> model = ctx.input_as<Model>("model")->clone();  // the input stays as it was
+  auto data = ctx.input_as<Dataset>("data");
+  std::shared_ptr<const Dataset> validation;
+  if (ctx.has_input("validation")) validation = ctx.input_as<Dataset>("validation");
+  train_model(*model, *data, validation.get(), options_, ctx);
+  ctx.set_output("model", std::shared_ptr<const Model>(model));
+}
+
+StageInfo training_stage_info(const std::string& name, double default_lr) {
+  StageInfo info;
+  info.name = name;
+  info.compute = true;
+  info.inputs = {{"model", "model", "the model to train (left unchanged; a trained copy is output)"},
+                 {"data", "dataset", "training samples"},
+                 {"validation", "dataset", "scored after every epoch", true}};
+  info.outputs = {{"model", "model", "the trained model"}};
+  info.params = training_params(default_lr);
+  info.check = check_training_params;
+  return info;
+}
+
 }  // namespace pipeline::train

@@ -48,4 +48,18 @@ void check_training_params(const Params& params, Diagnostics& diagnostics);
 void train_model(Model& model, const Dataset& data, const Dataset* validation, const TrainOptions& options,
                  StageContext& ctx);
 
+// The stage behind `train` and `finetune`: inputs model, data and an optional validation set;
+// outputs the trained copy of the model.
+class TrainingStage : public Stage {
+ public:
+  explicit TrainingStage(TrainOptions options) : options_(std::move(options)) {}
+  void run(StageContext& ctx) override;
+
+ private:
+  TrainOptions options_;
+};
+
+// Ports and parameters of such a stage; `create` and `doc` are the caller's.
+StageInfo training_stage_info(const std::string& name, double default_lr);
+
 }  // namespace pipeline::train
