@@ -46,6 +46,7 @@ StageInfo concat_stage() {
                  false),
   };
   info.create = [](const Params& p) { return std::make_unique<Concat>(p); };
+  info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   return info;
 }
 

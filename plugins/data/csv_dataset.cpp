@@ -124,6 +124,7 @@ StageInfo csv_dataset_stage() {
   };
   for (auto& spec : sampling_params(kMaxCsvLabel)) info.params.push_back(spec);
   info.create = [](const Params& p) { return std::make_unique<CsvDataset>(p); };
+  info.uses_seed = [](const Params& p) { return p.get_int("per_class") > 0 || p.get_float("test_fraction") > 0; };
   info.check = check_csv_params;
   return info;
 }

@@ -69,6 +69,7 @@ StageInfo dataset_stats_stage() {
   info.inputs = {{"data", "dataset", "the dataset to describe"}};
   info.outputs = {{"stats", "metrics", "samples, classes, per_class counts, pixel_mean, pixel_std"}};
   info.create = [](const Params&) { return std::make_unique<DatasetStats>(); };
+  info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   return info;
 }
 

@@ -86,6 +86,7 @@ StageInfo idx_dataset_stage() {
   };
   for (auto& spec : sampling_params(255)) info.params.push_back(spec);
   info.create = [](const Params& p) { return std::make_unique<IdxDataset>(p); };
+  info.uses_seed = [](const Params& p) { return p.get_int("per_class") > 0 || p.get_float("test_fraction") > 0; };
   info.check = check_unique_classes;
   return info;
 }

@@ -46,6 +46,7 @@ StageInfo subset_stage() {
           .range(0, std::nullopt),
   };
   info.create = [](const Params& p) { return std::make_unique<Subset>(p); };
+  info.uses_seed = [](const Params& p) { return p.get_int("per_class") > 0; };
   info.check = check_unique_classes;
   return info;
 }

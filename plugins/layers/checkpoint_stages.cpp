@@ -117,6 +117,7 @@ StageInfo load_model_stage() {
                  Value::list({Value::string("*.num_batches_tracked")})),
   };
   info.create = [](const Params& p) { return std::make_unique<LoadModel>(p); };
+  info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   return info;
 }
 

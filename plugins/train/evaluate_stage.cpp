@@ -69,6 +69,7 @@ StageInfo evaluate_stage() {
           .optional_value(),
   };
   info.create = [](const Params& p) { return std::make_unique<EvaluateStage>(p); };
+  info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   return info;
 }
 

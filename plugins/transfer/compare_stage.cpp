@@ -54,6 +54,7 @@ StageInfo compare_stage() {
   info.inputs = {arms};
   info.outputs = {{"table", "metrics", "accuracy and macro-F1 per arm"}};
   info.create = [](const Params&) { return std::make_unique<Compare>(); };
+  info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   return info;
 }
 

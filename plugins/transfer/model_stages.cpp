@@ -108,6 +108,7 @@ StageInfo set_trainable_stage(bool trainable) {
                                            "(frozen), or batch statistics and updates (update)",
                                      {"frozen", "update"}, std::string("frozen")));
   info.create = [trainable](const Params& p) { return std::make_unique<SetTrainable>(p, trainable); };
+  info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   info.check = check_selection;
   return info;
 }
@@ -140,6 +141,7 @@ StageInfo truncate_stage() {
   info.outputs = {{"model", "model", "a copy with the layers up to 'after'"}};
   info.params = {param_string("after", "the last layer to keep")};
   info.create = [](const Params& p) { return std::make_unique<Truncate>(p); };
+  info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   return info;
 }
 

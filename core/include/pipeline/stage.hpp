@@ -91,6 +91,9 @@ struct StageInfo {
   // parameters, inputs, seed) recurs. False for stages run for their side effects (writing files).
   bool cacheable = true;
   std::function<std::unique_ptr<Stage>(const Params&)> create;
+  // Whether the stage's result depends on its seed with these parameters (null: always). A stage
+  // that draws nothing at random is then shared by trials that differ only in their seed.
+  std::function<bool(const Params&)> uses_seed;
   // Optional checks beyond the schema, run during validation (e.g. shape inference).
   std::function<void(const Params&, Diagnostics&)> check;
 };

@@ -493,7 +493,7 @@ void compute_keys(Plan& plan) {
     for (const auto& in : s.inputs)
       inputs.set(in.port, Value::string(plan.stages[in.producer].key + "." + in.producer_port));
     k.set("inputs", inputs);
-    k.set("seed", Value::string(std::to_string(s.seed)));
+    if (!s.type->info.uses_seed || s.type->info.uses_seed(s.params)) k.set("seed", Value::string(std::to_string(s.seed)));
     s.key = sha256_hex(k.canonical_json());
   }
 }
