@@ -87,10 +87,8 @@ int main(int argc, char** argv) {
   auto model = test::model_from_yaml({1, 28, 28}, layers_of(model_name));
   Rng rng(0);
   for (std::size_t i = 0; i < model->size(); ++i) model->layer(i).initialize(rng);
-  train::OptimizerOptions sgd;
-  sgd.momentum = 0.9;
-  train::Optimizer optimizer(sgd);
-  for (auto& np : model->named_parameters()) optimizer.add(np.param);
+  auto optimizer = train::builtin_optimizer("sgd", parse_value("{momentum: 0.9}")).create();
+  for (auto& np : model->named_parameters()) optimizer->add(np.param, 1.0);
   train::CrossEntropy ce;
 
   Tensor x({batch, 1, 28, 28}), logits, grad;
@@ -108,7 +106,7 @@ int main(int argc, char** argv) {
         model->forward(x, logits, Mode::train);
         ce(logits, y, &grad);
         model->backward(grad);
-        optimizer.step(0.05);
+        optimizer->step(0.05);
       },
       batch, min_time);
   const Timing infer = time_steps(

@@ -93,4 +93,14 @@ std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diag
   return ok ? std::move(model) : nullptr;
 }
 
+std::vector<ExtensionRef> layer_types_of(const Value& layers) {
+  std::vector<ExtensionRef> out;
+  if (!layers.is_list()) return out;
+  for (const Value& item : layers.items()) {
+    if (item.is_string()) out.push_back({std::string(layer_kind), item.as_string()});
+    else if (item.is_map() && item.size() == 1) out.push_back({std::string(layer_kind), item.entries()[0].first});
+  }
+  return out;
+}
+
 }  // namespace pipeline::layers

@@ -13,4 +13,7 @@ namespace pipeline::layers {
 // a map may carry `name`. Returns null when a problem was reported to `diagnostics`.
 std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diagnostics& diagnostics);
 
+// The layer types a `layers:` list names, for the content key (StageInfo::extensions).
+std::vector<ExtensionRef> layer_types_of(const Value& layers);
+
 }  // namespace pipeline::layers

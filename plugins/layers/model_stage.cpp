@@ -43,6 +43,8 @@ StageInfo model_stage() {
       param_list("layers", "layers in order: a type (relu) or {type: {name: ..., params...}}", ParamType::any),
   };
   info.create = [](const Params& p) { return std::make_unique<ModelStage>(p); };
+  info.extensions = [](const Params& p) { return layer_types_of(p.get("layers")); };
+  info.examples = {parse_value("{input: [1, 8, 8], layers: [{conv2d: {out: 4, kernel: 3}}, relu, flatten, {linear: {out: 3}}]}")};
   info.check = [](const Params& p, Diagnostics& diag) {
     if (p.get("input").items().empty()) {
       diag.error(p.location("input"), "parameter 'input' needs at least one dimension");

@@ -2,59 +2,84 @@
 
 #include <cmath>
 
+#include "pipeline/schema.hpp"
+
 namespace pipeline::train {
 
-void Optimizer::add(Parameter* p, double lr_scale) { slots_.push_back({p, lr_scale, {}, {}, false}); }
+namespace {
+// Training-stage parameters that stand for the optimizer parameter of the same name.
+const char* const shorthands[] = {"momentum", "nesterov", "weight_decay", "betas", "eps"};
 
-void Optimizer::step(double lr) {
-  ++t_;
-  const float wd = static_cast<float>(o_.weight_decay);
-  for (auto& s : slots_) {
-    Parameter& p = *s.param;
-    if (!p.trainable || p.buffer || p.grad.numel() != p.value.numel()) continue;
-    const std::size_t n = static_cast<std::size_t>(p.value.numel());
-    float* w = p.value.data();
-    const float* g = p.grad.data();
-    const float rate = static_cast<float>(lr * s.lr_scale);
-    if (o_.kind == "sgd") {
-      const float mu = static_cast<float>(o_.momentum);
-      if (mu == 0) {
-        for (std::size_t i = 0; i < n; ++i) w[i] -= rate * (g[i] + wd * w[i]);
-        continue;
-      }
-      if (!s.started) s.m.assign(n, 0.0f);
-      float* buf = s.m.data();
-      for (std::size_t i = 0; i < n; ++i) {
-        const float d = g[i] + wd * w[i];
-        buf[i] = s.started ? mu * buf[i] + d : d;  // PyTorch: the first step copies the gradient
-        w[i] -= rate * (o_.nesterov ? d + mu * buf[i] : buf[i]);
-      }
-      s.started = true;
-    } else {
-      if (!s.started) {
-        s.m.assign(n, 0.0f);
-        s.v.assign(n, 0.0f);
-        s.started = true;
-      }
-      const float b1 = static_cast<float>(o_.beta1), b2 = static_cast<float>(o_.beta2);
-      const double bc1 = 1 - std::pow(o_.beta1, static_cast<double>(t_));
-      const double bc2 = 1 - std::pow(o_.beta2, static_cast<double>(t_));
-      const float step_size = static_cast<float>(lr * s.lr_scale / bc1);
-      const float sqrt_bc2 = static_cast<float>(std::sqrt(bc2));
-      const float eps = static_cast<float>(o_.eps);
-      const bool decoupled = o_.kind == "adamw";
-      float* m = s.m.data();
-      float* v = s.v.data();
-      for (std::size_t i = 0; i < n; ++i) {
-        float d = g[i];
-        if (decoupled) w[i] *= 1.0f - rate * wd;
-        else d += wd * w[i];
-        m[i] = b1 * m[i] + (1 - b1) * d;
-        v[i] = b2 * v[i] + (1 - b2) * d * d;
-        w[i] -= step_size * m[i] / (std::sqrt(v[i]) / sqrt_bc2 + eps);
-      }
-    }
+std::string names_of(const std::vector<ParamSpec>& params) {
+  std::string out;
+  for (const auto& p : params) out += (out.empty() ? "" : ", ") + p.name;
+  return out.empty() ? "none" : out;
+}
+}  // namespace
+
+std::vector<ParamSpec> optimizer_choice_params() {
+  return {
+      param_registered("optimizer", "update rule: a registered optimizer (`pipeline inspect NAME` lists its parameters)",
+                       "optimizer", std::string("sgd")),
+      param_float("momentum", "the optimizer's momentum (sgd); default: the optimizer's").optional_value(),
+      param_bool("nesterov", "Nesterov momentum (sgd); default: the optimizer's").optional_value(),
+      param_float("weight_decay", "the optimizer's weight decay (L2 for sgd and adam, decoupled for adamw); default: the optimizer's")
+          .optional_value(),
+      param_list("betas", "the optimizer's beta1 and beta2 (adam, adamw); default: the optimizer's", ParamType::real)
+          .optional_value(),
+      param_float("eps", "the optimizer's epsilon (adam, adamw); default: the optimizer's").optional_value(),
+      param("optimizer_params", ParamType::map, "parameters of the chosen optimizer by name, for those without a shorthand")
+          .optional_value(),
+  };
+}
+
+OptimizerChoice choose_optimizer(const Params& training, Diagnostics& diag) {
+  const std::string& name = training.get_string("optimizer");
+  const OptimizerInfo* info = find_optimizer(name);
+  if (!info) {
+    diag.error(training.location("optimizer"), "no optimizer '" + name + "' is registered");
+    return {};
   }
+  Value given = Value::map();
+  for (const char* shorthand : shorthands) {
+    if (!training.has(shorthand)) continue;
+    bool taken = false;
+    for (const auto& spec : info->params) taken = taken || spec.name == shorthand;
+    if (taken) given.set(shorthand, training.get(shorthand), training.location(shorthand));
+    else
+      diag.error(training.location(shorthand), "parameter '" + std::string(shorthand) + "' does not apply to optimizer '" +
+                                                   name + "' (its parameters: " + names_of(info->params) + ")");
+  }
+  if (training.has("optimizer_params")) {
+    const Value& own = training.get("optimizer_params");
+    for (const auto& [key, value] : own.entries()) given.set(key, value, own.key_location(key));
+    given.at(own.location());
+  }
+  struct Counting : Diagnostics {
+    Diagnostics* inner = nullptr;
+    int errors = 0;
+    void error(const Location& l, const std::string& m) override {
+      ++errors;
+      inner->error(l, m);
+    }
+  } counting;
+  counting.inner = &diag;
+  OptimizerChoice choice{*info, check_params(info->params, given, "optimizer '" + name + "'",
+                                             training.location("optimizer"), "/", counting)};
+  if (counting.errors == 0 && info->check) info->check(choice.params, diag);
+  return choice;
+}
+
+OptimizerChoice builtin_optimizer(const std::string& name, const Value& params) {
+  std::vector<OptimizerInfo> all = adam_optimizers();
+  all.push_back(sgd_optimizer());
+  for (auto& info : all)
+    if (info.name == name) {
+      ThrowingDiagnostics diag;
+      Params checked = check_params(info.params, params, "optimizer '" + name + "'", {}, "/", diag);
+      return OptimizerChoice{std::move(info), std::move(checked)};
+    }
+  throw Error(ErrorCode::internal, "no built-in optimizer '" + name + "'");
 }
 
 double clip_grad_norm(const std::vector<Parameter*>& params, double max_norm) {

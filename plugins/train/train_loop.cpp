@@ -11,23 +11,17 @@
 #include "evaluation.hpp"
 #include "pipeline/error.hpp"
 #include "pipeline/rng.hpp"
+#include "pipeline/schema.hpp"
 
 namespace pipeline::train {
 
 std::vector<ParamSpec> training_params(double default_lr) {
-  return {
+  std::vector<ParamSpec> params = {
       param_int("epochs", "passes over the training data", 1).range(1, 1e6),
       param_int("steps", "stop after this many optimizer steps; 0: run all epochs", 0).range(0, 1e12),
       param_int("batch_size", "samples per optimizer step", 64).range(1, 1 << 20),
       param_bool("shuffle", "visit samples in a new seeded order each epoch", true),
-      param_enum("optimizer", "update rule (PyTorch semantics)", {"sgd", "adam", "adamw"}, std::string("sgd")),
       param_float("lr", "learning rate (the peak rate for one_cycle)", default_lr).range(0, 100),
-      param_float("momentum", "SGD momentum", 0.0).range(0, 1),
-      param_bool("nesterov", "SGD with Nesterov momentum", false),
-      param_float("weight_decay", "L2 penalty (decoupled for adamw)", 0.0).range(0, 10),
-      param_list("betas", "Adam's beta1 and beta2", ParamType::real, Value::list({Value::real(0.9), Value::real(0.999)}))
-          .range(0, 0.999999),
-      param_float("eps", "Adam's epsilon", 1e-8).range(0, 1),
       param_enum("schedule", "learning-rate schedule over the steps", {"constant", "step", "cosine", "one_cycle"},
                  std::string("constant")),
       param_int("step_epochs", "schedule step: decay every this many epochs", 1).range(1, 1e6),
@@ -39,6 +33,9 @@ std::vector<ParamSpec> training_params(double default_lr) {
       param_list("class_weights", "cross-entropy weight per class; empty: all 1", ParamType::real, Value::list())
           .range(0, 1e6),
   };
+  const auto optimizer = optimizer_choice_params();
+  params.insert(params.begin() + 5, optimizer.begin(), optimizer.end());  // after lr
+  return params;
 }
 
 TrainOptions training_options(const Params& p) {
@@ -48,14 +45,8 @@ TrainOptions training_options(const Params& p) {
   o.batch_size = p.get_int("batch_size");
   o.shuffle = p.get_bool("shuffle");
   o.clip_norm = p.get_float("clip_norm");
-  o.optimizer.kind = p.get_string("optimizer");
-  o.optimizer.momentum = p.get_float("momentum");
-  o.optimizer.nesterov = p.get_bool("nesterov");
-  o.optimizer.weight_decay = p.get_float("weight_decay");
-  const auto betas = p.get_float_list("betas");  // two values: check_training_params
-  o.optimizer.beta1 = betas[0];
-  o.optimizer.beta2 = betas[1];
-  o.optimizer.eps = p.get_float("eps");
+  ThrowingDiagnostics diag;
+  o.optimizer = choose_optimizer(p, diag);
   o.schedule.kind = p.get_string("schedule");
   o.schedule.lr = p.get_float("lr");
   o.schedule.step_epochs = p.get_int("step_epochs");
@@ -87,10 +78,7 @@ void read_transfer_options(const Params& p, TrainOptions& o) {
 }
 
 void check_training_params(const Params& p, Diagnostics& diag) {
-  if (p.get("betas").size() != 2)
-    diag.error(p.location("betas"), "parameter 'betas' needs two values (beta1, beta2), got " + p.get("betas").str());
-  if (p.get_bool("nesterov") && p.get_float("momentum") == 0)
-    diag.error(p.location("nesterov"), "parameter 'nesterov' needs momentum > 0");
+  choose_optimizer(p, diag);
   if (p.has("lr_multipliers"))
     for (const auto& [glob, scale] : p.get("lr_multipliers").entries())
       if (!scale.is_number() || scale.as_float() < 0)
@@ -149,12 +137,13 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     throw Error(ErrorCode::data_format, "the model has outputs " + to_string(model.output_shape()) + " for " +
                                             std::to_string(data.num_classes()) + " classes");
 
-  Optimizer optimizer(o.optimizer);
+  if (!o.optimizer.info.create) throw Error(ErrorCode::internal, "no optimizer chosen");
+  std::unique_ptr<Optimizer> optimizer = o.optimizer.create();
   std::vector<Parameter*> params;
   for (std::size_t i = 0; i < model.size(); ++i)
     for (auto& p : model.layer(i).parameters()) {
       params.push_back(&p);
-      optimizer.add(&p, lr_scale_for(model.layer(i).name(), o));
+      optimizer->add(&p, lr_scale_for(model.layer(i).name(), o));
     }
   // Gradual unfreezing: the frozen layers with parameters, from the top down.
   std::vector<std::size_t> to_unfreeze;
@@ -219,7 +208,7 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
                                                  "; lower the learning rate or clip gradients");
       model.backward(grad);
       if (o.clip_norm > 0) clip_grad_norm(params, o.clip_norm);
-      optimizer.step(schedule.at(step));
+      optimizer->step(schedule.at(step));
 
       const std::int64_t b = end - begin, classes = logits.dim(1);
       loss_sum += loss * static_cast<double>(b);

@@ -22,7 +22,7 @@ struct TrainOptions {
   bool shuffle = true;
   double clip_norm = 0;
   LossOptions loss;
-  OptimizerOptions optimizer;
+  OptimizerChoice optimizer = builtin_optimizer("sgd");
   Schedule schedule;
   std::int64_t eval_batch_size = 256;
   // Transfer controls (finetune):
@@ -37,7 +37,7 @@ TrainOptions training_options(const Params& params);
 // finetune's additions: lr_multipliers, unfreeze_every, cache_features.
 std::vector<ParamSpec> transfer_params();
 void read_transfer_options(const Params& params, TrainOptions& options);
-// Checks across training parameters, before the run (betas has two values, nesterov needs momentum).
+// Checks across training parameters, before the run (the optimizer and its parameters).
 void check_training_params(const Params& params, Diagnostics& diagnostics);
 
 // Trains `model` in place. Reports progress and per-epoch metrics ("epochs": [{loss, accuracy,

@@ -67,8 +67,10 @@ class ReplaceHead : public Stage {
     auto head = linear->create(name, head_params, in);
     Rng rng(ctx.seed());
     head->initialize(rng);
+    // Model::replace destroys the old layer: take what the log line needs first.
+    const std::string old_name = old.name();
     model->replace(i, std::move(head));
-    ctx.log("replaced '" + old.name() + "' with a fresh linear '" + name + "' of " +
+    ctx.log("replaced '" + old_name + "' with a fresh linear '" + name + "' of " +
             std::to_string(params_.get_int("classes")) + " outputs");
     ctx.set_output("model", std::shared_ptr<const Model>(model));
   }
@@ -130,6 +132,7 @@ StageInfo replace_head_stage() {
       param_string("name", "name of the new layer; default: the replaced layer's", std::string("")),
   };
   info.create = [](const Params& p) { return std::make_unique<ReplaceHead>(p); };
+  info.extensions = [](const Params&) { return std::vector<ExtensionRef>{{std::string(layer_kind), "linear"}}; };
   return info;
 }
 

@@ -64,12 +64,9 @@ void check_against_golden(const std::string& file, const std::string& layers) {
   for (auto& np : model->named_parameters())
     check_close(np.param->grad.data(), *golden.find("expected.grad." + np.name), "grad." + np.name);
 
-  train::OptimizerOptions sgd;
-  sgd.momentum = 0.9;
-  sgd.weight_decay = 1e-4;
-  train::Optimizer optimizer(sgd);
-  for (auto& np : model->named_parameters()) optimizer.add(np.param);
-  optimizer.step(0.05);
+  auto optimizer = train::builtin_optimizer("sgd", parse_value("{momentum: 0.9, weight_decay: 0.0001}")).create();
+  for (auto& np : model->named_parameters()) optimizer->add(np.param, 1.0);
+  optimizer->step(0.05);
   for (auto& np : model->named_parameters())
     check_close(np.param->value.data(), *golden.find("expected.sgd_step." + np.name), "sgd_step." + np.name);
 }

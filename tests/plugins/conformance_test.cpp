@@ -63,7 +63,7 @@ TEST_CASE("every stage type's schema is well formed and inspectable", "[conforma
       CHECK(std::regex_match(p.name, name_re));
       CHECK(params.insert(p.name).second);
       CHECK_FALSE(p.doc.empty());
-      if (p.type == ParamType::enumeration) CHECK_FALSE(p.choices.empty());
+      if (p.type == ParamType::enumeration) CHECK((!p.choices.empty() || !p.registered.empty()));
       if (p.min && p.max) CHECK(*p.min <= *p.max);
       if (p.default_value) {
         // A default must pass the parameter's own checks.

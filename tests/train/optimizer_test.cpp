@@ -21,56 +21,48 @@ Parameter scalar(float value, float grad) {
 }  // namespace
 
 TEST_CASE("SGD with momentum, weight decay and nesterov follows PyTorch", "[optimizer]") {
-  OptimizerOptions o;
-  o.momentum = 0.9;
-  o.weight_decay = 0.1;
   Parameter p = scalar(1.0f, 0.5f);
-  Optimizer sgd(o);
-  sgd.add(&p);
-  sgd.step(0.1);  // d = 0.5 + 0.1*1 = 0.6; buf = 0.6; w = 1 - 0.06 = 0.94
+  auto sgd = builtin_optimizer("sgd", parse_value("{momentum: 0.9, weight_decay: 0.1}")).create();
+  sgd->add(&p, 1.0);
+  sgd->step(0.1);  // d = 0.5 + 0.1*1 = 0.6; buf = 0.6; w = 1 - 0.06 = 0.94
   CHECK(p.value.values()[0] == Approx(0.94));
-  sgd.step(0.1);  // d = 0.5 + 0.094 = 0.594; buf = 0.54 + 0.594 = 1.134; w = 0.94 - 0.1134
+  sgd->step(0.1);  // d = 0.5 + 0.094 = 0.594; buf = 0.54 + 0.594 = 1.134; w = 0.94 - 0.1134
   CHECK(p.value.values()[0] == Approx(0.8266));
 
-  o.nesterov = true;
   Parameter q = scalar(1.0f, 0.5f);
-  Optimizer nesterov(o);
-  nesterov.add(&q);
-  nesterov.step(0.1);  // buf = 0.6; step d + 0.9 buf = 1.14; w = 1 - 0.114
+  auto nesterov = builtin_optimizer("sgd", parse_value("{momentum: 0.9, weight_decay: 0.1, nesterov: true}")).create();
+  nesterov->add(&q, 1.0);
+  nesterov->step(0.1);  // buf = 0.6; step d + 0.9 buf = 1.14; w = 1 - 0.114
   CHECK(q.value.values()[0] == Approx(0.886));
 }
 
 TEST_CASE("Adam and AdamW follow PyTorch", "[optimizer]") {
-  OptimizerOptions o;
-  o.kind = "adam";
-  o.weight_decay = 0.1;
   Parameter p = scalar(1.0f, 0.5f);
-  Optimizer adam(o);
-  adam.add(&p);
-  adam.step(0.01);
+  auto adam = builtin_optimizer("adam", parse_value("{weight_decay: 0.1}")).create();
+  adam->add(&p, 1.0);
+  adam->step(0.01);
   // d = 0.6; m = 0.06, v = 0.00036; m^ = 0.6, v^ = 0.36; w = 1 - 0.01 * 0.6 / (0.6 + 1e-8)
   CHECK(p.value.values()[0] == Approx(0.99).epsilon(1e-6));
-  adam.step(0.01);
+  adam->step(0.01);
   // d = 0.5 + 0.099 = 0.599; m = 0.054 + 0.0599 = 0.1139; v = 0.00035964 + 0.000358801
   const double m = 0.9 * 0.06 + 0.1 * 0.599, v = 0.999 * 0.00036 + 0.001 * 0.599 * 0.599;
   const double mhat = m / (1 - 0.81), vhat = v / (1 - 0.999 * 0.999);
   CHECK(p.value.values()[0] == Approx(0.99 - 0.01 * mhat / (std::sqrt(vhat) + 1e-8)).epsilon(1e-6));
 
-  o.kind = "adamw";
   Parameter q = scalar(1.0f, 0.5f);
-  Optimizer adamw(o);
-  adamw.add(&q);
-  adamw.step(0.01);  // w *= 1 - 0.001; then the Adam step on d = 0.5: m^ = 0.5, v^ = 0.25
+  auto adamw = builtin_optimizer("adamw", parse_value("{weight_decay: 0.1}")).create();
+  adamw->add(&q, 1.0);
+  adamw->step(0.01);  // w *= 1 - 0.001; then the Adam step on d = 0.5: m^ = 0.5, v^ = 0.25
   CHECK(q.value.values()[0] == Approx(0.999 - 0.01).epsilon(1e-6));
 }
 
 TEST_CASE("frozen parameters and learning-rate scales", "[optimizer]") {
   Parameter frozen = scalar(1.0f, 0.5f), scaled = scalar(1.0f, 0.5f);
   frozen.trainable = false;
-  Optimizer sgd({});
-  sgd.add(&frozen);
-  sgd.add(&scaled, 0.1);
-  sgd.step(1.0);
+  auto sgd = builtin_optimizer("sgd").create();
+  sgd->add(&frozen, 1.0);
+  sgd->add(&scaled, 0.1);
+  sgd->step(1.0);
   CHECK(frozen.value.values()[0] == 1.0f);
   CHECK(scaled.value.values()[0] == Approx(0.95));
 }

@@ -51,7 +51,7 @@ train::TrainOptions options(std::int64_t epochs, bool cache) {
   o.epochs = epochs;
   o.batch_size = 10;
   o.schedule.lr = 0.05;
-  o.optimizer.momentum = 0.9;
+  o.optimizer = train::builtin_optimizer("sgd", parse_value("{momentum: 0.9}"));
   o.cache_features = cache;
   return o;
 }
@@ -140,7 +140,7 @@ TEST_CASE("learning-rate multipliers apply to the layers their globs name", "[tr
   auto model = make_model();
   const auto before1 = values_of(*model, "fc1"), before2 = values_of(*model, "fc2"), conv = values_of(*model, "conv1");
   train::TrainOptions o = options(1, false);
-  o.optimizer.momentum = 0;
+  o.optimizer = train::builtin_optimizer("sgd");
   o.steps = 1;
   o.lr_multipliers = {{"fc1", 0.5}, {"conv*", 0.0}};
   test::FakeContext ctx;

@@ -90,10 +90,20 @@ class Layer {
   std::string name_;
 };
 
+// Parameters and an input sample shape at which the layer is valid: the testkit and
+// `pipeline check-plugin` create the layer there to check shapes, cloning and gradients.
+struct LayerExample {
+  Value params = Value::map();  // as in YAML, e.g. parse_value("{out: 4, kernel: 3}")
+  Shape input;                  // one sample, batch excluded
+};
+
 struct LayerInfo {
   std::string name;  // the layer type, as written in a model's `layers:` list
   std::string doc;   // one line
-  std::vector<ParamSpec> params;
+  std::vector<ParamSpec> params;  // `name` is reserved: the model builder takes it
+  // Where the testkit checks the layer. Empty: the kit tries conventional shapes ([3, 6, 6],
+  // [5, 4], [6]) with the defaults, and small values for required numbers.
+  std::vector<LayerExample> examples;
   // Makes a layer from checked parameters for inputs of the given sample shape (batch excluded);
   // `name` is the layer's name in the model. Throws Error with a message such as "expects 3136
   // inputs, gets 3200" when the input does not fit.

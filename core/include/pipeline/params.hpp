@@ -26,6 +26,10 @@ struct ParamSpec {
   std::vector<std::string> choices;    // for enumeration
   ParamType item_type = ParamType::any;  // for lists: the type of every item
   bool must_exist = false;             // for paths read by the stage: checked before running
+  // For enumerations whose choices are the names of a registered extension kind ("optimizer",
+  // "layer"): the choices are those loaded when the config is checked, and the content key
+  // covers the plugin that registered the chosen one.
+  std::string registered;
 
   bool required() const { return !default_value && !optional; }
 };
@@ -50,6 +54,9 @@ ParamBuilder param_enum(std::string name, std::string doc, std::vector<std::stri
                         std::optional<std::string> def = {});
 ParamBuilder param_list(std::string name, std::string doc, ParamType item_type,
                         std::optional<Value> def = {});
+// A name of a registered extension of `kind` (see extensions.hpp), e.g. an optimizer.
+ParamBuilder param_registered(std::string name, std::string doc, std::string kind,
+                              std::optional<std::string> def = {});
 
 // Checked parameters of one stage instance: every declared parameter with a value or default has
 // one, of the declared type, in range; paths are resolved against the config file's directory.

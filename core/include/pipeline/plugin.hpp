@@ -1,6 +1,6 @@
 // The plugin entry point. A plugin library defines exactly one, with PIPELINE_PLUGIN:
 //
-//   static void register_stages(pipeline::Registry& r) { r.add_stage(...); }
+//   static void register_stages(pipeline::Registry& r) { r.add_stage(...); r.add_layer(...); }
 //   PIPELINE_PLUGIN("my_plugin", "1.0.0", register_stages)
 //
 // The loader reads the struct, refuses a wrong API version or build id (naming both values), then
@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <string>
 
+#include "pipeline/codec.hpp"
 #include "pipeline/layer.hpp"
+#include "pipeline/optimizer.hpp"
 #include "pipeline/stage.hpp"
 #include "pipeline/version.hpp"
 
@@ -21,6 +23,8 @@ class Registry {
   virtual ~Registry();
   virtual void add_stage(StageInfo info) = 0;
   virtual void add_layer(LayerInfo info) = 0;
+  virtual void add_optimizer(OptimizerInfo info) = 0;
+  virtual void add_codec(CodecInfo info) = 0;
 };
 
 }  // namespace pipeline

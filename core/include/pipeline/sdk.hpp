@@ -2,12 +2,16 @@
 #pragma once
 
 #include "pipeline/artifact.hpp"
+#include "pipeline/codec.hpp"
 #include "pipeline/dataset.hpp"
 #include "pipeline/error.hpp"
+#include "pipeline/extensions.hpp"
 #include "pipeline/io.hpp"
+#include "pipeline/json.hpp"
 #include "pipeline/layer.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/model.hpp"
+#include "pipeline/optimizer.hpp"
 #include "pipeline/params.hpp"
 #include "pipeline/plugin.hpp"
 #include "pipeline/rng.hpp"

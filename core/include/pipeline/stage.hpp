@@ -12,6 +12,7 @@
 
 #include "pipeline/artifact.hpp"
 #include "pipeline/error.hpp"
+#include "pipeline/extensions.hpp"
 #include "pipeline/params.hpp"
 #include "pipeline/value.hpp"
 
@@ -96,6 +97,14 @@ struct StageInfo {
   std::function<bool(const Params&)> uses_seed;
   // Optional checks beyond the schema, run during validation (e.g. shape inference).
   std::function<void(const Params&, Diagnostics&)> check;
+  // The registered extensions (layer types, optimizers, codecs) whose code the stage runs with
+  // these parameters, beyond parameters declared with param_registered (covered already): the
+  // content key covers each one's plugin. A model stage lists the layer types of its `layers:`.
+  // The runner checks it: a stage that looks up an extension it did not declare is not cached.
+  std::function<std::vector<ExtensionRef>(const Params&)> extensions;
+  // Parameter maps with which the testkit and `pipeline check-plugin` can run the stage on
+  // synthetic inputs (needed when a parameter is required). Empty: the defaults.
+  std::vector<Value> examples;
 };
 
 template <class T>

@@ -79,4 +79,8 @@ class Value {
 
 const char* to_string(Value::Kind kind);
 
+// Parses a YAML (or JSON) snippet such as "{out: 4, kernel: 3}" or "[1, 28, 28]" into a Value:
+// for examples in a plugin's info and for tests. Throws Error(config_syntax) when it is not YAML.
+Value parse_value(std::string_view yaml_text);
+
 }  // namespace pipeline

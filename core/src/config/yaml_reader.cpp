@@ -137,3 +137,14 @@ Value read_yaml_file(const std::filesystem::path& file, const std::string& label
 }
 
 }  // namespace pipeline::config
+
+namespace pipeline {
+
+Value parse_value(std::string_view yaml_text) {
+  std::vector<Error> errors;
+  Value v = config::parse_yaml(std::string(yaml_text), "<text>", errors);
+  if (!errors.empty()) throw Error(ErrorCode::config_syntax, errors.front().message() + " in '" + std::string(yaml_text) + "'");
+  return v;
+}
+
+}  // namespace pipeline

@@ -3,6 +3,40 @@
 #include <set>
 
 namespace pipeline {
+namespace {
+
+// What changed in the plugins of the extensions a stage uses, e.g. "layer type elu: plugin
+// binary changed".
+std::vector<std::string> extension_changes(const Value& was, const Value& now) {
+  std::vector<std::string> out;
+  const Value* before = was.find("extensions");
+  const Value* after = now.find("extensions");
+  if (!before || !after || !before->is_map() || !after->is_map()) return out;
+  auto name_of = [](const std::string& key) {
+    const auto colon = key.find(':');
+    return describe_extension({key.substr(0, colon), colon == std::string::npos ? "" : key.substr(colon + 1)});
+  };
+  auto field = [](const Value& v, const char* f) {
+    const Value* x = v.is_map() ? v.find(f) : nullptr;
+    return x ? x->str() : std::string();
+  };
+  for (const auto& [key, cur] : after->entries()) {
+    const Value* old = before->find(key);
+    const std::string what = name_of(key);
+    if (!old) out.push_back("now uses " + what + " (plugin " + field(cur, "plugin") + ")");
+    else if (field(*old, "plugin") != field(cur, "plugin"))
+      out.push_back(what + ": now from plugin " + field(cur, "plugin") + " (was " + field(*old, "plugin") + ")");
+    else if (field(*old, "version") != field(cur, "version"))
+      out.push_back(what + ": plugin version " + field(*old, "version") + " -> " + field(cur, "version"));
+    else if (field(*old, "sha256") != field(cur, "sha256"))
+      out.push_back(what + ": plugin binary changed");
+  }
+  for (const auto& [key, _] : before->entries())
+    if (!after->find(key)) out.push_back("no longer uses " + name_of(key));
+  return out;
+}
+
+}  // namespace
 
 std::string explain(const SweepPlan& sweep, const Cache* cache) {
   const Plan& plan = sweep.merged;
@@ -59,6 +93,11 @@ std::string explain(const SweepPlan& sweep, const Cache* cache) {
     if (was.find("seed") && was.find("seed")->str() != now.find("seed")->str()) reasons.push_back("seed changed");
     if (was.find("plugin_version") && was.find("plugin_version")->str() != now.find("plugin_version")->str())
       reasons.push_back("plugin version " + was.find("plugin_version")->str() + " -> " + now.find("plugin_version")->str());
+    else if (was.find("plugin_sha256") && was.find("plugin_sha256")->str() != now.find("plugin_sha256")->str())
+      reasons.push_back("stage type " + s.type->info.name + ": plugin binary changed");
+    for (const auto& r : extension_changes(was, now)) reasons.push_back(r);
+    if (was.find("core_sha256") && was.find("core_sha256")->str() != now.find("core_sha256")->str())
+      reasons.push_back("the pipeline core library changed");
     if (reasons.empty()) reasons.push_back("its input files or plugin build changed");
     std::string joined;
     for (const auto& r : reasons) joined += (joined.empty() ? "" : "; ") + r;

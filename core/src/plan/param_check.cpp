@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "pipeline/extensions.hpp"
 #include "plan/plan.hpp"
 
 namespace pipeline {
@@ -74,17 +75,19 @@ Value check_typed(ParamType type, const ParamSpec& spec, const Value& v, const s
       return s.at(v.location());
     }
     case ParamType::enumeration: {
-      if (!v.is_string()) return fail("must be one of " + [&] {
-        std::string c;
-        for (const auto& choice : spec.choices) c += (c.empty() ? "" : ", ") + choice;
-        return c;
-      }() + "; got " + describe(v));
-      for (const auto& choice : spec.choices)
+      // A registered kind's choices are whatever the loaded plugins registered.
+      const std::vector<std::string> choices = spec.registered.empty() ? spec.choices : registered_names(spec.registered);
+      std::string listed;
+      for (const auto& choice : choices) listed += (listed.empty() ? "" : ", ") + choice;
+      if (!v.is_string()) return fail("must be one of " + listed + "; got " + describe(v));
+      for (const auto& choice : choices)
         if (choice == v.as_string()) return v;
-      std::string choices;
-      for (const auto& choice : spec.choices) choices += (choices.empty() ? "" : ", ") + choice;
-      std::string hint = did_you_mean(v.as_string(), spec.choices);
-      return fail("must be one of " + choices + "; got '" + v.as_string() + "'" +
+      std::string hint = did_you_mean(v.as_string(), choices);
+      if (!spec.registered.empty())
+        return fail("names no registered " + spec.registered + " '" + v.as_string() + "'" +
+                    (hint.empty() ? "" : "; did you mean '" + hint + "'?") + " (registered: " +
+                    (listed.empty() ? "none" : listed) + ")");
+      return fail("must be one of " + listed + "; got '" + v.as_string() + "'" +
                   (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
     }
     case ParamType::list: {

@@ -27,10 +27,20 @@ struct PlannedStage {
   Location location;  // of the stage's key in the config
   std::vector<PlannedInput> inputs;
   std::uint64_t seed = 0;
-  // Content key: SHA-256 of the stage type (name, version, build id), its canonical parameters,
-  // the keys of its inputs, and its seed. Equal keys mean equal outputs.
+  // The registered extensions whose code the instance runs (layer types of a model, the chosen
+  // optimizer, the codecs of its outputs): see declared_extensions().
+  std::vector<ExtensionRef> extensions;
+  // Content key: SHA-256 of the stage type (name, version, build id, plugin binary), the core
+  // library's binary, the plugin of every extension it uses, its canonical parameters, its input
+  // files, the keys of its inputs, and its seed. Equal keys mean equal outputs.
   std::string key;
 };
+
+// What a stage instance declares it uses: StageInfo::extensions, every parameter declared with
+// param_registered, and the codec of each output port's type. Sorted, without duplicates.
+std::vector<ExtensionRef> declared_extensions(const StageInfo& info, const Params& params);
+// "layer type conv2d", "optimizer adam", "codec for model": how messages name an extension.
+std::string describe_extension(const ExtensionRef& ref);
 
 struct Plan {
   std::string experiment;

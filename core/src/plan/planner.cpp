@@ -8,6 +8,7 @@
 #include "plan/param_check.hpp"
 #include "plan/plan.hpp"
 #include "pipeline/rng.hpp"
+#include "plugin/extension_registry.hpp"
 #include "util/sha256.hpp"
 
 namespace pipeline {
@@ -466,6 +467,31 @@ std::uint64_t stage_seed(std::uint64_t experiment_seed, std::optional<std::uint6
   return derive_seed(derive_seed(experiment_seed, "trial-seed:" + std::to_string(*trial_seed)), id);
 }
 
+std::vector<ExtensionRef> declared_extensions(const StageInfo& info, const Params& params) {
+  std::vector<ExtensionRef> refs;
+  if (info.extensions) {
+    try {
+      refs = info.extensions(params);
+    } catch (const std::exception&) {
+      // Parameters that validation rejects: nothing runs with them.
+    }
+  }
+  for (const auto& spec : info.params)
+    if (!spec.registered.empty() && params.has(spec.name) && params.get(spec.name).is_string())
+      refs.push_back({spec.registered, params.get(spec.name).as_string()});
+  for (const auto& port : info.outputs)
+    if (is_registered(codec_kind, port.type)) refs.push_back({std::string(codec_kind), port.type});
+  std::sort(refs.begin(), refs.end());
+  refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+  return refs;
+}
+
+std::string describe_extension(const ExtensionRef& ref) {
+  if (ref.kind == layer_kind) return "layer type " + ref.name;
+  if (ref.kind == codec_kind) return "codec for " + ref.name;
+  return ref.kind + " " + ref.name;
+}
+
 namespace {
 // Keys in topological order, so every producer's key is known before its consumers'.
 void compute_keys(Plan& plan) {
@@ -477,6 +503,16 @@ void compute_keys(Plan& plan) {
     k.set("build_id", Value::string(s.type->plugin->build_id));
     // The plugin binary itself: a rebuilt plugin (same version) may compute something else.
     k.set("plugin_sha256", Value::string(s.type->plugin->sha256));
+    // The core library runs part of every stage (Model, the codecs).
+    k.set("core_sha256", Value::string(core_library_sha256()));
+    // Every plugin whose extensions the stage runs: a rebuilt layer plugin changes the models
+    // built from its layers, and through their keys everything downstream.
+    s.extensions = declared_extensions(s.type->info, s.params);
+    Value extensions = Value::map();
+    for (const auto& ref : s.extensions)
+      if (auto owner = ExtensionRegistry::instance().owner(ref))
+        extensions.set(ref.kind + ":" + ref.name, Value::string(owner->plugin + " " + owner->version + " " + owner->sha256));
+    k.set("extensions", extensions);
     k.set("params", s.params.all());
     // Input files by size and modification time: a changed data file invalidates its stage.
     Value files = Value::map();

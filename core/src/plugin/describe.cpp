@@ -27,10 +27,12 @@ std::string describe_constraint(const ParamSpec& spec) {
     out += "[" + (spec.min ? number(*spec.min) : std::string("-inf")) + ", " +
            (spec.max ? number(*spec.max) : std::string("inf")) + "]";
   }
-  if (!spec.choices.empty()) {
+  if (!spec.choices.empty() || !spec.registered.empty()) {
     std::string c;
-    for (const auto& choice : spec.choices) c += (c.empty() ? "" : ", ") + choice;
+    for (const auto& choice : spec.registered.empty() ? spec.choices : registered_names(spec.registered))
+      c += (c.empty() ? "" : ", ") + choice;
     out += (out.empty() ? "" : "; ") + std::string("choices: ") + c;
+    if (!spec.registered.empty()) out += " (registered " + spec.registered + "s)";
   }
   if (spec.type == ParamType::list && spec.item_type != ParamType::any)
     out += (out.empty() ? "" : "; ") + std::string("items: ") + to_string(spec.item_type);

@@ -1,6 +1,7 @@
 #define BOOST_DLL_USE_STD_FS
 #include "plugin/plugin_set.hpp"
-#include "plugin/layer_registry.hpp"
+#include "plugin/extension_registry.hpp"
+#include "plugin/schema_lint.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
@@ -15,11 +16,32 @@ namespace {
 // Collects what a plugin's register function adds.
 class CollectingRegistry : public Registry {
  public:
-  void add_stage(StageInfo info) override { stages.push_back(std::move(info)); }
-  void add_layer(LayerInfo info) override { layers.push_back(std::move(info)); }
-  std::vector<StageInfo> stages;
-  std::vector<LayerInfo> layers;
+  void add_stage(StageInfo info) override { added.stages.push_back(std::move(info)); }
+  void add_layer(LayerInfo info) override { added.layers.push_back(std::move(info)); }
+  void add_optimizer(OptimizerInfo info) override { added.optimizers.push_back(std::move(info)); }
+  void add_codec(CodecInfo info) override { added.codecs.push_back(std::move(info)); }
+  Registrations added;
 };
+
+const std::string& name_of(const LayerInfo& i) { return i.name; }
+const std::string& name_of(const OptimizerInfo& i) { return i.name; }
+const std::string& name_of(const CodecInfo& i) { return i.type; }
+std::vector<SchemaProblem> problems_of(const LayerInfo& i) { return layer_schema_problems(i); }
+std::vector<SchemaProblem> problems_of(const OptimizerInfo& i) { return optimizer_schema_problems(i); }
+std::vector<SchemaProblem> problems_of(const CodecInfo& i) { return codec_problems(i); }
+
+// Every layer made through the registry remembers its checked parameters, so a model can be
+// rebuilt from its description (the cache), whichever plugin or stage made it.
+void remember_spec(LayerInfo& info) {
+  info.create = [create = std::move(info.create)](const std::string& layer_name, const Params& params,
+                                                  const Shape& input) {
+    std::unique_ptr<Layer> layer = create(layer_name, params, input);
+    if (layer) layer->set_spec(params.all());
+    return layer;
+  };
+}
+void remember_spec(OptimizerInfo&) {}
+void remember_spec(CodecInfo&) {}
 
 bool is_shared_library(const std::filesystem::path& p) {
   return p.extension() == ".so" || p.filename().string().find(".so.") != std::string::npos;
@@ -38,8 +60,12 @@ PluginSet::~PluginSet() {
   // Stage and layer infos hold code from the libraries: drop them before the last library
   // reference.
   stages_.clear();
-  for (const auto& p : plugins_)
-    if (!p->layer_types.empty()) LayerRegistry::instance().remove_owned_by(owner_of(*p));
+  auto& registry = ExtensionRegistry::instance();
+  for (const auto& p : plugins_) {
+    if (!p->layer_types.empty()) registry.layers.remove_owned_by(owner_of(*p));
+    if (!p->optimizers.empty()) registry.optimizers.remove_owned_by(owner_of(*p));
+    if (!p->codecs.empty()) registry.codecs.remove_owned_by(owner_of(*p));
+  }
 }
 
 void PluginSet::load_file(const std::filesystem::path& file) {
@@ -106,48 +132,70 @@ void PluginSet::load_file(const std::filesystem::path& file) {
   } catch (const std::exception& e) {
     refuse(ErrorCode::plugin_load, "registering plugin '" + name + "' failed: " + e.what());
     return;
+  } catch (...) {
+    refuse(ErrorCode::plugin_load, "registering plugin '" + name + "' failed: it threw a non-standard exception");
+    return;
   }
-  register_all(plugin, std::move(registry.stages), std::move(registry.layers));
+  register_all(plugin, std::move(registry.added));
 }
 
 void PluginSet::add_builtin(const std::string& plugin_name, const std::vector<StageInfo>& stages,
                             const std::vector<LayerInfo>& layers) {
+  add_builtin(plugin_name, Registrations{stages, layers, {}, {}});
+}
+
+void PluginSet::add_builtin(const std::string& plugin_name, Registrations registrations) {
   auto plugin = std::make_shared<LoadedPlugin>();
   plugin->name = plugin_name;
   plugin->version = PIPELINE_VERSION_STRING;
   plugin->build_id = PIPELINE_BUILD_ID;
-  register_all(plugin, stages, layers);
+  register_all(plugin, std::move(registrations));
 }
 
-void PluginSet::register_all(const std::shared_ptr<LoadedPlugin>& plugin,
-                             std::vector<StageInfo> stages, std::vector<LayerInfo> layers) {
-  const std::string where = owner_of(*plugin);
-  bool any = false;
-  for (auto& info : layers) {
-    if (info.name.empty() || !info.create) {
-      errors_.emplace_back(ErrorCode::plugin_load,
-                           "layer type '" + info.name + "' is registered without a name or create function",
-                           Location{where});
-      continue;
-    }
-    const std::string name = info.name;
-    const std::string other = LayerRegistry::instance().add(std::move(info), where);
+template <class Info, class Table>
+void PluginSet::register_extensions(LoadedPlugin& plugin, std::vector<Info>& infos, Table& table,
+                                    std::vector<std::string>& names, const char* what) {
+  const std::string where = owner_of(plugin);
+  const ExtensionOwner owner{where, plugin.name, plugin.version, plugin.sha256};
+  for (auto& info : infos) {
+    const std::string name = name_of(info);
+    bool refused = false;
+    for (const auto& problem : problems_of(info))
+      if (problem.fatal) {
+        errors_.emplace_back(ErrorCode::plugin_load, std::string(what) + " '" + name + "': " + problem.message,
+                             Location{where});
+        refused = true;
+      }
+    if (refused) continue;
+    remember_spec(info);
+    const std::string other = table.add(name, std::move(info), owner);
     if (!other.empty()) {
       errors_.emplace_back(ErrorCode::plugin_load,
-                           "layer type '" + name + "' is registered by both " + other + " and " + where,
+                           std::string(what) + " '" + name + "' is registered by both " + other + " and " + where,
                            Location{where});
       continue;
     }
-    plugin->layer_types.push_back(name);
-    any = true;
+    names.push_back(name);
   }
-  for (auto& info : stages) {
-    if (info.name.empty() || !info.create) {
-      errors_.emplace_back(ErrorCode::plugin_load,
-                           "stage type '" + info.name + "' is registered without a name or create function",
-                           Location{where});
-      continue;
-    }
+}
+
+void PluginSet::register_all(const std::shared_ptr<LoadedPlugin>& plugin, Registrations r) {
+  const std::string where = owner_of(*plugin);
+  const bool nothing = r.stages.empty() && r.layers.empty() && r.optimizers.empty() && r.codecs.empty();
+  auto& registry = ExtensionRegistry::instance();
+  // Extensions first: a stage's schema may name them (an optimizer's default, say).
+  register_extensions(*plugin, r.layers, registry.layers, plugin->layer_types, "layer type");
+  register_extensions(*plugin, r.optimizers, registry.optimizers, plugin->optimizers, "optimizer");
+  register_extensions(*plugin, r.codecs, registry.codecs, plugin->codecs, "codec for type");
+  for (auto& info : r.stages) {
+    bool refused = false;
+    for (const auto& problem : stage_schema_problems(info))
+      if (problem.fatal) {
+        errors_.emplace_back(ErrorCode::plugin_load, "stage type '" + info.name + "': " + problem.message,
+                             Location{where});
+        refused = true;
+      }
+    if (refused) continue;
     if (auto it = stages_.find(info.name); it != stages_.end()) {
       const auto& other = it->second->plugin;
       errors_.emplace_back(ErrorCode::plugin_load,
@@ -162,9 +210,10 @@ void PluginSet::register_all(const std::shared_ptr<LoadedPlugin>& plugin,
     entry->plugin = plugin;
     entry->info = std::move(info);
     stages_.emplace(entry->info.name, std::move(entry));
-    any = true;
   }
-  if (any || (stages.empty() && layers.empty())) plugins_.push_back(plugin);
+  const bool any = !plugin->stage_types.empty() || !plugin->layer_types.empty() || !plugin->optimizers.empty() ||
+                   !plugin->codecs.empty();
+  if (any || nothing) plugins_.push_back(plugin);
 }
 
 void PluginSet::load_search_path(const std::vector<std::filesystem::path>& entries) {

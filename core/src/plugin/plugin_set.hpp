@@ -26,6 +26,16 @@ struct LoadedPlugin {
   std::shared_ptr<boost::dll::shared_library> library;
   std::vector<std::string> stage_types;
   std::vector<std::string> layer_types;
+  std::vector<std::string> optimizers;
+  std::vector<std::string> codecs;
+};
+
+// What a plugin's register function adds.
+struct Registrations {
+  std::vector<StageInfo> stages;
+  std::vector<LayerInfo> layers;
+  std::vector<OptimizerInfo> optimizers;
+  std::vector<CodecInfo> codecs;
 };
 
 struct RegisteredStage {
@@ -49,6 +59,7 @@ class PluginSet {
   // Registers stage types in-process, as a plugin without a library would.
   void add_builtin(const std::string& plugin_name, const std::vector<StageInfo>& stages,
                    const std::vector<LayerInfo>& layers = {});
+  void add_builtin(const std::string& plugin_name, Registrations registrations);
 
   const RegisteredStage* find_stage(const std::string& name) const;
   std::vector<std::string> stage_names() const;  // sorted
@@ -56,8 +67,10 @@ class PluginSet {
   const std::vector<Error>& errors() const { return errors_; }
 
  private:
-  void register_all(const std::shared_ptr<LoadedPlugin>& plugin, std::vector<StageInfo> stages,
-                    std::vector<LayerInfo> layers);
+  void register_all(const std::shared_ptr<LoadedPlugin>& plugin, Registrations registrations);
+  template <class Info, class Table>
+  void register_extensions(LoadedPlugin& plugin, std::vector<Info>& infos, Table& table,
+                           std::vector<std::string>& names, const char* what);
 
   std::vector<std::shared_ptr<LoadedPlugin>> plugins_;
   std::map<std::string, std::unique_ptr<RegisteredStage>> stages_;

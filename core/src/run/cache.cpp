@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "pipeline/io.hpp"
+#include "pipeline/json.hpp"
+#include "plugin/extension_registry.hpp"
 #include "run/codecs.hpp"
 #include "util/sha256.hpp"
 
@@ -38,6 +40,18 @@ Value Cache::describe(const Plan& plan, const PlannedStage& stage) {
   d.set("stage", Value::string(stage.id.substr(0, stage.id.rfind('@'))));
   d.set("type", Value::string(stage.type->info.name));
   d.set("plugin_version", Value::string(stage.type->plugin->version));
+  d.set("plugin_sha256", Value::string(stage.type->plugin->sha256));
+  d.set("core_sha256", Value::string(core_library_sha256()));
+  Value extensions = Value::map();
+  for (const auto& ref : stage.extensions)
+    if (auto owner = ExtensionRegistry::instance().owner(ref)) {
+      Value o = Value::map();
+      o.set("plugin", Value::string(owner->plugin));
+      o.set("version", Value::string(owner->version));
+      o.set("sha256", Value::string(owner->sha256));
+      extensions.set(ref.kind + ":" + ref.name, o);
+    }
+  d.set("extensions", extensions);
   d.set("params", stage.params.all());
   Value inputs = Value::map();
   for (const auto& in : stage.inputs)
@@ -56,7 +70,7 @@ std::optional<CachedStage> Cache::load(const PlannedStage& stage, std::string& p
     std::ifstream in(dir / "manifest.json", std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    const Value manifest = value_from_json(text.str());
+    const Value manifest = parse_json(text.str(), "manifest.json");
     CachedStage cached;
     for (const auto& [port, out] : manifest.find("outputs")->entries()) {
       for (const auto& [file, sum] : out.find("files")->entries())
@@ -98,7 +112,7 @@ void Cache::store(const PlannedStage& stage, const std::vector<std::pair<std::st
     manifest.set("outputs", outs);
     manifest.set("metrics", metrics);
     manifest.set("stage", description);
-    write_file_atomic(temp / "manifest.json", [&](std::ostream& out) { out << value_to_json(manifest); });
+    write_file_atomic(temp / "manifest.json", [&](std::ostream& out) { out << to_json(manifest); });
     std::error_code ec;
     fs::rename(temp, final_dir, ec);
     if (ec) fs::remove_all(temp);  // another process stored the same key first: theirs is as good
@@ -125,7 +139,7 @@ std::vector<Cache::Entry> Cache::entries() const {
         std::ifstream in(e.path() / "manifest.json");
         std::ostringstream text;
         text << in.rdbuf();
-        entry.manifest = value_from_json(text.str());
+        entry.manifest = parse_json(text.str(), "manifest.json");
       } catch (const std::exception&) {
       }
       for (const auto& f : fs::recursive_directory_iterator(e.path(), ec))

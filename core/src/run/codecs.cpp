@@ -1,12 +1,11 @@
 #include "run/codecs.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
 #include <sstream>
 
 #include "pipeline/dataset.hpp"
 #include "pipeline/io.hpp"
+#include "pipeline/json.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/model.hpp"
 #include "pipeline/safetensors.hpp"
@@ -14,45 +13,6 @@
 
 namespace pipeline {
 namespace {
-
-using json = nlohmann::ordered_json;
-
-json to_json(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::null: return nullptr;
-    case Value::Kind::boolean: return v.as_bool();
-    case Value::Kind::integer: return v.as_int();
-    case Value::Kind::real: return v.as_float();
-    case Value::Kind::string: return v.as_string();
-    case Value::Kind::list: {
-      json a = json::array();
-      for (const auto& i : v.items()) a.push_back(to_json(i));
-      return a;
-    }
-    case Value::Kind::map: {
-      json o = json::object();
-      for (const auto& [k, i] : v.entries()) o[k] = to_json(i);
-      return o;
-    }
-  }
-  return nullptr;
-}
-
-Value from_json(const json& j) {
-  if (j.is_null()) return Value();
-  if (j.is_boolean()) return Value::boolean(j.get<bool>());
-  if (j.is_number_integer()) return Value::integer(j.get<std::int64_t>());
-  if (j.is_number()) return Value::real(j.get<double>());
-  if (j.is_string()) return Value::string(j.get<std::string>());
-  if (j.is_array()) {
-    Value l = Value::list();
-    for (const auto& i : j) l.push_back(from_json(i));
-    return l;
-  }
-  Value m = Value::map();
-  for (auto it = j.begin(); it != j.end(); ++it) m.set(it.key(), from_json(it.value()));
-  return m;
-}
 
 std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -66,21 +26,8 @@ void write_text(const std::filesystem::path& file, const std::string& text) {
   write_file_atomic(file, [&](std::ostream& out) { out << text; });
 }
 
-}  // namespace
-
-std::string value_to_json(const Value& value) { return to_json(value).dump(); }
-
-Value value_from_json(const std::string& text) {
-  try {
-    return from_json(json::parse(text));
-  } catch (const json::exception& e) {
-    throw Error(ErrorCode::data_format, std::string("invalid JSON: ") + e.what());
-  }
-}
-
-bool can_encode(const std::string& type) { return type == "dataset" || type == "model" || type == "metrics"; }
-
-std::vector<std::string> encode_artifact(const Artifact& artifact, const std::filesystem::path& dir) {
+// Dataset: features and labels as safetensors, class names in its metadata.
+std::vector<std::string> encode_dataset(const Artifact& artifact, const std::filesystem::path& dir) {
   if (const auto* d = dynamic_cast<const Dataset*>(&artifact)) {
     // Labels as float32: exact for every label below 2^24.
     Tensor labels({d->size()});
@@ -88,13 +35,23 @@ std::vector<std::string> encode_artifact(const Artifact& artifact, const std::fi
     Value names = Value::list();
     for (const auto& n : d->class_names()) names.push_back(Value::string(n));
     write_safetensors(dir / "dataset.safetensors", {{"features", &d->features()}, {"labels", &labels}},
-                      {{"class_names", value_to_json(names)}});
+                      {{"class_names", to_json(names)}});
     return {"dataset.safetensors"};
   }
+  throw Error(ErrorCode::internal, "the dataset codec got a " + artifact.type() + " artifact");
+}
+
+std::vector<std::string> encode_metrics(const Artifact& artifact, const std::filesystem::path& dir) {
   if (const auto* m = dynamic_cast<const Metrics*>(&artifact)) {
-    write_text(dir / "metrics.json", value_to_json(m->values()));
+    write_text(dir / "metrics.json", to_json(m->values()));
     return {"metrics.json"};
   }
+  throw Error(ErrorCode::internal, "the metrics codec got a " + artifact.type() + " artifact");
+}
+
+// Model: its layers' types, names, checked parameters and state as JSON, parameters as
+// safetensors under PyTorch's names. Layers are rebuilt through the registry on load.
+std::vector<std::string> encode_model(const Artifact& artifact, const std::filesystem::path& dir) {
   if (const auto* model = dynamic_cast<const Model*>(&artifact)) {
     Value desc = Value::map();
     Value input = Value::list();
@@ -121,14 +78,14 @@ std::vector<std::string> encode_artifact(const Artifact& artifact, const std::fi
     desc.set("layers", layers);
     desc.set("notes", model->notes());
     write_safetensors(dir / "model.safetensors", tensors);
-    write_text(dir / "model.json", value_to_json(desc));
+    write_text(dir / "model.json", to_json(desc));
     return {"model.safetensors", "model.json"};
   }
-  throw Error(ErrorCode::internal, "no codec for artifacts of type " + artifact.type());
+  throw Error(ErrorCode::internal, "the model codec got a " + artifact.type() + " artifact");
 }
 
-ArtifactPtr decode_artifact(const std::string& type, const std::filesystem::path& dir) {
-  if (type == "dataset") {
+ArtifactPtr decode_dataset(const std::filesystem::path& dir) {
+  {
     const SafetensorsFile f = read_safetensors(dir / "dataset.safetensors");
     const SafetensorsEntry* features = f.find("features");
     const SafetensorsEntry* labels = f.find("labels");
@@ -137,14 +94,20 @@ ArtifactPtr decode_artifact(const std::string& type, const std::filesystem::path
     std::vector<std::string> names;
     for (const auto& [k, v] : f.metadata)
       if (k == "class_names") {
-        const Value list = value_from_json(v);  // named: a temporary would die before the loop
+        const Value list = parse_json(v, "a cached dataset's class names");  // named: a temporary would die before the loop
         for (const auto& n : list.items()) names.push_back(n.as_string());
       }
     return std::make_shared<Dataset>(Tensor(features->shape, features->f32), std::move(y), std::move(names));
   }
-  if (type == "metrics") return std::make_shared<Metrics>(value_from_json(read_text(dir / "metrics.json")));
-  if (type == "model") {
-    const Value desc = value_from_json(read_text(dir / "model.json"));
+}
+
+ArtifactPtr decode_metrics(const std::filesystem::path& dir) {
+  return std::make_shared<Metrics>(parse_json(read_text(dir / "metrics.json"), "metrics.json"));
+}
+
+ArtifactPtr decode_model(const std::filesystem::path& dir) {
+  {
+    const Value desc = parse_json(read_text(dir / "model.json"), "model.json");
     Shape input;
     for (const auto& d : desc.find("input")->items()) input.push_back(d.as_int());
     auto model = std::make_shared<Model>(input);
@@ -173,7 +136,30 @@ ArtifactPtr decode_artifact(const std::string& type, const std::filesystem::path
     }
     return model;
   }
-  throw Error(ErrorCode::internal, "no codec for artifacts of type " + type);
+}
+
+}  // namespace
+
+std::vector<CodecInfo> core_codecs() {
+  return {
+      CodecInfo{"dataset", "features and labels as safetensors, class names in its metadata", encode_dataset, decode_dataset},
+      CodecInfo{"model", "layers as JSON (type, name, parameters, state), weights as safetensors", encode_model, decode_model},
+      CodecInfo{"metrics", "the values as JSON", encode_metrics, decode_metrics},
+  };
+}
+
+bool can_encode(const std::string& type) { return is_registered(codec_kind, type); }
+
+std::vector<std::string> encode_artifact(const Artifact& artifact, const std::filesystem::path& dir) {
+  const CodecInfo* codec = find_codec(artifact.type());
+  if (!codec) throw Error(ErrorCode::internal, "no codec for artifacts of type " + artifact.type());
+  return codec->encode(artifact, dir);
+}
+
+ArtifactPtr decode_artifact(const std::string& type, const std::filesystem::path& dir) {
+  const CodecInfo* codec = find_codec(type);
+  if (!codec) throw Error(ErrorCode::data_format, "no codec for artifacts of type '" + type + "' (is its plugin loaded?)");
+  return codec->decode(dir);
 }
 
 }  // namespace pipeline

@@ -1,5 +1,6 @@
-// Writing artifacts to files and reading them back, for the cache: datasets and models as
-// safetensors (models with a JSON description of their layers), metrics as JSON.
+// Writing artifacts to files and reading them back through the registered codecs, for the cache.
+// The core's own: datasets and models as safetensors (models with a JSON description of their
+// layers), metrics as JSON.
 #pragma once
 
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "pipeline/artifact.hpp"
+#include "pipeline/codec.hpp"
 #include "pipeline/value.hpp"
 
 namespace pipeline {
@@ -18,8 +20,7 @@ std::vector<std::string> encode_artifact(const Artifact& artifact, const std::fi
 // Reads an artifact of `type` from `dir`; throws Error(data_format) when the files do not hold one.
 ArtifactPtr decode_artifact(const std::string& type, const std::filesystem::path& dir);
 
-// Value <-> JSON text.
-std::string value_to_json(const Value& value);
-Value value_from_json(const std::string& text);
+// The core's codecs, registered before any plugin loads.
+std::vector<CodecInfo> core_codecs();
 
 }  // namespace pipeline

@@ -1,5 +1,6 @@
 #include "run/executor.hpp"
 
+#include "plugin/extension_registry.hpp"
 #include "run/cache.hpp"
 
 #include <oneapi/tbb/flow_graph.h>
@@ -15,6 +16,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace pipeline {
@@ -230,6 +232,20 @@ void run_one(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outcome
   run_stage(plan, i, outcomes, reporter, stop, options);
 }
 
+// Extensions a stage looked up that its key does not cover: not declared, and registered by a
+// plugin other than the stage's own (whose binary the key covers already).
+std::vector<ExtensionRef> undeclared_extensions(const PlannedStage& stage, const std::set<ExtensionRef>& used) {
+  std::vector<ExtensionRef> out;
+  const std::string own = stage.type->plugin->file.empty() ? "<built-in " + stage.type->plugin->name + ">"
+                                                            : stage.type->plugin->file.string();
+  for (const auto& ref : used) {
+    if (std::find(stage.extensions.begin(), stage.extensions.end(), ref) != stage.extensions.end()) continue;
+    const auto owner = ExtensionRegistry::instance().owner(ref);
+    if (owner && owner->id != own && owner->id != "<core>") out.push_back(ref);
+  }
+  return out;
+}
+
 void run_stage(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outcomes, Reporter& reporter,
                const std::atomic<bool>& stop, const RunOptions& options) {
   const PlannedStage& stage = plan.stages[i];
@@ -252,12 +268,15 @@ void run_stage(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outco
   }
   reporter.stage_started(stage.id, stage.type->info.name);
   const std::string where = stage.location.str();
+  std::vector<ExtensionRef> undeclared;
   try {
     Context context(plan, i, outcome, outcomes, reporter, stop, options);
+    ExtensionUsageScope usage;
     std::unique_ptr<Stage> impl = stage.type->info.create(stage.params);
     if (!impl) throw Error(ErrorCode::internal, "the stage type's create function returned nothing");
     impl->run(context);
     impl.reset();  // destroy while the plugin is certainly loaded
+    undeclared = undeclared_extensions(stage, usage.used());
     for (const auto& port : stage.type->info.outputs) {
       bool set = false;
       for (const auto& [name, _] : outcome.outputs) set = set || name == port.name;
@@ -285,7 +304,13 @@ void run_stage(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outco
   }
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (outcome.status != StageStatus::done) outcome.outputs.clear();
-  if (use_cache && outcome.status == StageStatus::done) {
+  if (use_cache && outcome.status == StageStatus::done && !undeclared.empty()) {
+    // Its key does not cover that code: a cached result could outlive a change to it.
+    std::string names;
+    for (const auto& ref : undeclared) names += (names.empty() ? "" : ", ") + describe_extension(ref);
+    reporter.log(stage.id, "not cached: it used " + names + " from another plugin, which stage type '" +
+                               stage.type->info.name + "' does not declare (StageInfo::extensions)");
+  } else if (use_cache && outcome.status == StageStatus::done) {
     try {
       options.cache->store(stage, outcome.outputs, outcome.metrics, Cache::describe(plan, stage));
     } catch (const std::exception& e) {

@@ -1,7 +1,5 @@
 #include "run/record.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -10,54 +8,35 @@
 #include <sstream>
 
 #include "pipeline/io.hpp"
+#include "pipeline/json.hpp"
 
 namespace pipeline {
 namespace {
 
-using json = nlohmann::ordered_json;
-
-json json_of(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::null: return nullptr;
-    case Value::Kind::boolean: return v.as_bool();
-    case Value::Kind::integer: return v.as_int();
-    case Value::Kind::real: {
-      const double d = v.as_float();
-      if (std::isfinite(d)) return d;
-      return std::isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";  // JSON has no non-finite numbers
-    }
-    case Value::Kind::string: return v.as_string();
-    case Value::Kind::list: {
-      auto a = json::array();
-      for (const auto& item : v.items()) a.push_back(json_of(item));
-      return a;
-    }
-    case Value::Kind::map: {
-      auto o = json::object();
-      for (const auto& [k, item] : v.entries()) o[k] = json_of(item);
-      return o;
-    }
-  }
-  return nullptr;
+void write_json(const std::filesystem::path& file, const Value& v) {
+  write_file_atomic(file, [&](std::ostream& out) { out << to_json(v, 2) << '\n'; });
 }
 
-void write_json(const std::filesystem::path& file, const json& j) {
-  write_file_atomic(file, [&](std::ostream& out) { out << j.dump(2) << '\n'; });
+// Seeds are unsigned 64-bit: an integer when it fits, else its decimal text.
+Value seed_value(std::uint64_t seed) {
+  if (seed <= static_cast<std::uint64_t>(INT64_MAX)) return Value::integer(static_cast<std::int64_t>(seed));
+  return Value::string(std::to_string(seed));
 }
 
 void write_text(const std::filesystem::path& file, const std::string& text) {
   write_file_atomic(file, [&](std::ostream& out) { out << text; });
 }
 
-json stage_json(const Plan& plan, const PlannedStage& s) {
-  json j;
-  j["plugin"] = s.type->info.name;
-  j["plugin_version"] = s.type->plugin->version;
-  j["params"] = json_of(s.params.all());
-  auto& inputs = j["inputs"] = json::object();
-  for (const auto& in : s.inputs) inputs[in.port] = plan.stages[in.producer].id + "." + in.producer_port;
-  j["seed"] = std::to_string(s.seed);
-  j["key"] = s.key;
+Value stage_json(const Plan& plan, const PlannedStage& s) {
+  Value j = Value::map();
+  j.set("plugin", Value::string(s.type->info.name));
+  j.set("plugin_version", Value::string(s.type->plugin->version));
+  j.set("params", s.params.all());
+  Value inputs = Value::map();
+  for (const auto& in : s.inputs) inputs.set(in.port, Value::string(plan.stages[in.producer].id + "." + in.producer_port));
+  j.set("inputs", inputs);
+  j.set("seed", Value::string(std::to_string(s.seed)));
+  j.set("key", Value::string(s.key));
   return j;
 }
 
@@ -105,8 +84,6 @@ std::string number(double d, int precision = 4) {
 
 }  // namespace
 
-std::string to_json(const Value& value, int indent) { return json_of(value).dump(indent); }
-
 std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
                                      const std::string& experiment) {
   const auto now = std::chrono::system_clock::now();
@@ -127,30 +104,33 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
 std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
                              const Value& lock) {
   const Plan& plan = sweep.merged;
-  json planned;
-  planned["experiment"] = plan.experiment;
-  planned["file"] = plan.file;
-  planned["seed"] = plan.seed;
-  auto& stages = planned["stages"] = json::object();
-  for (const auto& s : plan.stages) stages[s.id] = stage_json(plan, s);
+  Value planned = Value::map();
+  planned.set("experiment", Value::string(plan.experiment));
+  planned.set("file", Value::string(plan.file));
+  planned.set("seed", seed_value(plan.seed));
+  Value stages = Value::map();
+  for (const auto& s : plan.stages) stages.set(s.id, stage_json(plan, s));
+  planned.set("stages", stages);
   write_json(run_dir / "plan.json", planned);
 
   // Wall times vary from run to run, so they live apart: metrics.json stays bit-identical for the
   // same config and seed.
-  json metrics, timings;
-  metrics["experiment"] = plan.experiment;
-  metrics["seed"] = plan.seed;
-  metrics["interrupted"] = result.interrupted;
-  auto& out = metrics["stages"] = json::object();
+  Value metrics = Value::map(), timings = Value::map();
+  metrics.set("experiment", Value::string(plan.experiment));
+  metrics.set("seed", seed_value(plan.seed));
+  metrics.set("interrupted", Value::boolean(result.interrupted));
+  Value out = Value::map();
   for (const auto& s : result.stages) {
-    auto& j = out[s.id];
-    j["status"] = to_string(s.status);
-    if (!s.message.empty()) j["message"] = s.message;
-    j["metrics"] = json_of(s.metrics);
-    auto& t = timings[s.id];
-    t["seconds"] = s.seconds;
-    t["from_cache"] = s.from_cache;
-    for (const auto& [key, value] : s.timings.entries()) t[key] = json_of(value);
+    Value j = Value::map();
+    j.set("status", Value::string(to_string(s.status)));
+    if (!s.message.empty()) j.set("message", Value::string(s.message));
+    j.set("metrics", s.metrics);
+    out.set(s.id, j);
+    Value t = Value::map();
+    t.set("seconds", Value::real(s.seconds));
+    t.set("from_cache", Value::boolean(s.from_cache));
+    for (const auto& [key, value] : s.timings.entries()) t.set(key, value);
+    timings.set(s.id, t);
     if (!s.logs.empty()) {
       std::filesystem::create_directories(run_dir / "stages" / s.id);
       std::string text;
@@ -158,9 +138,10 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
       write_text(run_dir / "stages" / s.id / "log.txt", text);
     }
   }
+  metrics.set("stages", out);
   write_json(run_dir / "metrics.json", metrics);
   write_json(run_dir / "timings.json", timings);
-  write_json(run_dir / "lock.json", json_of(lock));
+  write_json(run_dir / "lock.json", lock);
   if (!sweep.spec.present) return {};
 
   // Per trial: its resolved config and its metrics; then the summary across trials.
@@ -176,28 +157,33 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
     std::snprintf(name, sizeof name, "%03zu", t.trial.index);
     const auto dir = run_dir / "trials" / name;
     std::filesystem::create_directories(dir);
-    json config;
-    config["trial"] = t.trial.index;
-    config["labels"] = json_of(t.trial.labels);
-    config["seed"] = t.trial.seed ? json(*t.trial.seed) : json(nullptr);
-    auto& cs = config["stages"] = json::object();
-    for (const auto& s : t.plan.stages) cs[s.id] = stage_json(t.plan, s);
+    const Value trial_seed = t.trial.seed ? seed_value(*t.trial.seed) : Value();
+    Value config = Value::map();
+    config.set("trial", Value::integer(static_cast<std::int64_t>(t.trial.index)));
+    config.set("labels", t.trial.labels);
+    config.set("seed", trial_seed);
+    Value cs = Value::map();
+    for (const auto& s : t.plan.stages) cs.set(s.id, stage_json(t.plan, s));
+    config.set("stages", cs);
     write_json(dir / "config.json", config);
 
-    json tm;
-    tm["trial"] = t.trial.index;
-    tm["labels"] = json_of(t.trial.labels);
-    tm["seed"] = config["seed"];
+    Value tm = Value::map();
+    tm.set("trial", Value::integer(static_cast<std::int64_t>(t.trial.index)));
+    tm.set("labels", t.trial.labels);
+    tm.set("seed", trial_seed);
     std::string status = "done";
-    auto& ts = tm["stages"] = json::object();
+    Value ts = Value::map();
     for (const auto& s : t.plan.stages) {
       const StageOutcome& o = result.stages[t.instance.at(s.id)];
-      ts[s.id]["status"] = to_string(o.status);
-      ts[s.id]["metrics"] = json_of(o.metrics);
+      Value entry = Value::map();
+      entry.set("status", Value::string(to_string(o.status)));
+      entry.set("metrics", o.metrics);
+      ts.set(s.id, entry);
       if (o.status == StageStatus::failed && status == "done") status = "failed: " + s.id + ": " + o.message;
       if ((o.status == StageStatus::cancelled || o.status == StageStatus::not_run) && status == "done") status = "interrupted";
     }
-    tm["status"] = status;
+    tm.set("stages", ts);
+    tm.set("status", Value::string(status));
     write_json(dir / "metrics.json", tm);
     Row row{&t, status, {}};
     for (const auto& [path, v] : report_values(t, result, sweep.spec.report)) {

@@ -25,7 +25,4 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
 std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
                              const Value& lock);
 
-// Value → JSON text (nested, 2-space indent).
-std::string to_json(const Value& value, int indent = 2);
-
 }  // namespace pipeline

@@ -80,6 +80,14 @@ ParamBuilder param_list(std::string name, std::string doc, ParamType item_type,
   return b;
 }
 
+ParamBuilder param_registered(std::string name, std::string doc, std::string kind,
+                              std::optional<std::string> def) {
+  auto b = param(std::move(name), ParamType::enumeration, std::move(doc));
+  b.spec.registered = std::move(kind);
+  if (def) b.spec.default_value = Value::string(*def);
+  return b;
+}
+
 bool Params::has(std::string_view name) const {
   const Value* v = values_.find(name);
   return v && !v->is_null();

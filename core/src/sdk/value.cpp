@@ -160,19 +160,14 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-void render(const Value& v, std::string& out, bool canonical) {
+// Display text for messages (str()); JSON is json.cpp's.
+void render(const Value& v, std::string& out) {
   switch (v.kind()) {
     case Value::Kind::null: out += "null"; return;
     case Value::Kind::boolean: out += v.as_bool() ? "true" : "false"; return;
     case Value::Kind::integer: out += std::to_string(v.as_int()); return;
     case Value::Kind::real: {
-      // Canonically, a float with an integral value is spelled as the integer: 1.0 and 1 are one
-      // parameter value, so they must give one content key.
-      double d = v.as_float();
-      if (canonical && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15)
-        out += std::to_string(static_cast<std::int64_t>(d));
-      else
-        out += canonical && !std::isfinite(d) ? quoted(number_text(d)) : number_text(d);
+      out += number_text(v.as_float());
       return;
     }
     case Value::Kind::string: out += quoted(v.as_string()); return;
@@ -180,26 +175,21 @@ void render(const Value& v, std::string& out, bool canonical) {
       out += "[";
       bool first = true;
       for (const Value& item : v.items()) {
-        if (!first) out += canonical ? "," : ", ";
+        if (!first) out += ", ";
         first = false;
-        render(item, out, canonical);
+        render(item, out);
       }
       out += "]";
       return;
     }
     case Value::Kind::map: {
-      std::vector<const std::pair<std::string, Value>*> entries;
-      for (const auto& e : v.entries()) entries.push_back(&e);
-      if (canonical)
-        std::sort(entries.begin(), entries.end(),
-                  [](auto* a, auto* b) { return a->first < b->first; });
       out += "{";
       bool first = true;
-      for (const auto* e : entries) {
-        if (!first) out += canonical ? "," : ", ";
+      for (const auto& [key, item] : v.entries()) {
+        if (!first) out += ", ";
         first = false;
-        out += canonical ? quoted(e->first) + ":" : e->first + ": ";
-        render(e->second, out, canonical);
+        out += key + ": ";
+        render(item, out);
       }
       out += "}";
       return;
@@ -211,15 +201,10 @@ void render(const Value& v, std::string& out, bool canonical) {
 std::string Value::str() const {
   if (kind_ == Kind::string) return string_;
   std::string out;
-  render(*this, out, false);
+  render(*this, out);
   return out;
 }
 
-std::string Value::canonical_json() const {
-  std::string out;
-  render(*this, out, true);
-  return out;
-}
 
 bool operator==(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) return a.as_float() == b.as_float();
