@@ -2,7 +2,7 @@
 # find_package(Pipeline) + pipeline_add_plugin() builds a plugin out of tree.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS pipeline_core EXPORT PipelineTargets
+install(TARGETS pipeline_core pipeline_testing EXPORT PipelineTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY core/include/pipeline DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")

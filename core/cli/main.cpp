@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "check_plugin.hpp"
 #include "plan/dot.hpp"
 #include "plan/explain.hpp"
 #include "plan/sweep.hpp"
@@ -45,8 +46,9 @@ Commands:
   graph FILE      print the experiment's stage graph as Graphviz DOT
   explain FILE    say which stages will run and which come from the cache, and why
   cache ls|rm|gc  list, remove or clean the stage cache
-  plugins         list the loaded plugins and their stage types
-  inspect NAME    describe a stage type: ports and every parameter
+  plugins         list the loaded plugins and what they register
+  inspect NAME    describe a stage type, layer type, optimizer or codec
+  check-plugin FILE.so  check every type a plugin registers (schemas, shapes, gradients, runs)
 
 Options:
   --plugin-path PATH   look for plugins here first (a directory or a .so file; repeatable,
@@ -107,7 +109,28 @@ Lists every loaded plugin with its version, file and stage types.
     {"inspect", R"(usage: pipeline inspect NAME
 
 Describes stage type NAME (its inputs, outputs and every parameter with type, default, range and
-doc) or layer type NAME (its parameters).
+doc), layer type NAME or optimizer NAME (its parameters), or the codec for artifact type NAME,
+each with the plugin and file that provide it.
+)"},
+    {"check-plugin", R"(usage: pipeline check-plugin FILE.so [--layer NAME]... [--stage NAME]... [--verbose]
+
+Loads one plugin (with the built-in plugins beside it) and checks everything it registers, as the
+testkit (pipeline/testing.hpp) does:
+  schemas    no reserved or duplicate parameter names, docs, defaults of the declared type and
+             in range, choices, well-formed ports
+  layers     at LayerInfo::examples (or conventional shapes): forward shapes against
+             output_shape, a deep clone() that keeps spec, train and eval agreeing where the layer
+             says so, backward against central finite differences for the input and every
+             trainable parameter (tolerances printed with --verbose)
+  stages     at StageInfo::examples (or the defaults), on synthetic inputs (dataset, model,
+             metrics): outputs present and typed, each through its codec and back, the same
+             metrics on a second run with the same seed
+  optimizers descend a quadratic, leave frozen parameters and buffers alone, repeat exactly
+Prints PASS or FAIL per type and one line per failure naming it, then 'N passed, M failed'.
+Exit 0 when all pass, 1 on a failure, 3 when the plugin does not load.
+
+  --layer NAME, --stage NAME   check only these types (repeatable)
+  --verbose                    also say what was checked and skipped
 )"},
 };
 
@@ -129,6 +152,8 @@ struct Args {
   std::vector<std::string> positional;
   std::vector<std::string> plugin_path;
   std::vector<std::string> sets;
+  std::vector<std::string> layers, stages;  // check-plugin filters
+  bool verbose = false;
   std::optional<std::string> runs_dir;
   std::optional<std::uint64_t> seed;
   std::optional<std::size_t> trial;
@@ -163,6 +188,9 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--quiet" || arg == "-q") a.quiet = true;
     else if (is(arg, "--plugin-path")) a.plugin_path.push_back(value_of(i, arg, "--plugin-path"));
     else if (is(arg, "--set")) a.sets.push_back(value_of(i, arg, "--set"));
+    else if (is(arg, "--layer")) a.layers.push_back(value_of(i, arg, "--layer"));
+    else if (is(arg, "--stage")) a.stages.push_back(value_of(i, arg, "--stage"));
+    else if (arg == "--verbose" || arg == "-v") a.verbose = true;
     else if (is(arg, "--runs-dir")) a.runs_dir = value_of(i, arg, "--runs-dir");
     else if (arg == "--no-cache") a.no_cache = true;
     else if (arg == "--all") a.all = true;
@@ -439,6 +467,10 @@ int main(int argc, char** argv) {
   }
 
   if (args.command == "cache") return cache_command(args);
+  if (args.command == "check-plugin") {
+    if (args.positional.size() != 1) usage_error("'check-plugin' takes one plugin file");
+    return cli::check_plugin(args.positional[0], args.plugin_path, args.layers, args.stages, args.verbose);
+  }
   try {
     PluginSet plugins;
     load_plugins(plugins, args, argv[0]);
@@ -447,16 +479,20 @@ int main(int argc, char** argv) {
       return ok;
     }
     if (args.command == "inspect") {
-      if (args.positional.size() != 1) usage_error("'inspect' takes one stage type name");
-      const auto* stage = plugins.find_stage(args.positional[0]);
-      if (!stage)
-        if (const LayerInfo* layer = find_layer_type(args.positional[0])) {
-          std::cout << describe_layer(*layer);
+      if (args.positional.size() != 1) usage_error("'inspect' takes one name");
+      const std::string& name = args.positional[0];
+      const auto* stage = plugins.find_stage(name);
+      if (!stage) {
+        const std::string text = describe_extension_named(name);
+        if (!text.empty()) {
+          std::cout << text;
           return ok;
         }
+      }
       if (!stage) {
         std::vector<std::string> names = plugins.stage_names();
         for (const auto& l : layer_type_names()) names.push_back(l);
+        for (const auto& o : optimizer_names()) names.push_back(o);
         const std::string hint = did_you_mean(args.positional[0], names);
         usage_error("no stage type '" + args.positional[0] + "'" +
                     (hint.empty() ? "" : "; did you mean '" + hint + "'?") +

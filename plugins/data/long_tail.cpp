@@ -53,6 +53,7 @@ StageInfo long_tail_stage() {
           .range(0, std::nullopt),
   };
   info.create = [](const Params& p) { return std::make_unique<LongTail>(p); };
+  info.examples = {parse_value("{ratio: 4}")};
   return info;
 }
 

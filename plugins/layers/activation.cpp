@@ -27,7 +27,7 @@ class Activation : public Layer {
   std::string describe() const override {
     return kind_.name == "leaky_relu" ? "slope " + std::to_string(alpha_) : "";
   }
-  std::unique_ptr<Layer> clone() const override { return std::make_unique<Activation>(name(), kind_, alpha_); }
+  std::unique_ptr<Layer> clone_layer() const override { return std::make_unique<Activation>(name(), kind_, alpha_); }
 
   void forward(const Tensor& input, Tensor& output, Mode mode) override {
     ++counters_.forward;

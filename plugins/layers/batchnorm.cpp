@@ -38,7 +38,7 @@ class BatchNorm2d : public Layer {
   std::string describe() const override {
     return std::string("eps ") + std::to_string(c_.eps) + (frozen_stats_ ? ", statistics frozen" : "");
   }
-  std::unique_ptr<Layer> clone() const override {
+  std::unique_ptr<Layer> clone_layer() const override {
     auto copy = std::make_unique<BatchNorm2d>(name(), c_);
     copy->params_ = params_;
     copy->frozen_stats_ = frozen_stats_;

@@ -48,7 +48,7 @@ class Conv2d : public Layer {
     return s;
   }
 
-  std::unique_ptr<Layer> clone() const override {
+  std::unique_ptr<Layer> clone_layer() const override {
     auto copy = std::make_unique<Conv2d>(name(), c_);
     copy->params_ = params_;
     return copy;

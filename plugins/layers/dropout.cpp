@@ -27,7 +27,7 @@ class Dropout : public Layer {
     for (std::size_t i = 0; i < 4 && i < state.size(); ++i) words[i] = std::stoull(state.items()[i].as_string());
     rng_ = Rng::from_state(words);
   }
-  std::unique_ptr<Layer> clone() const override {
+  std::unique_ptr<Layer> clone_layer() const override {
     auto copy = std::make_unique<Dropout>(name(), p_);
     copy->rng_ = rng_;
     return copy;

@@ -11,7 +11,7 @@ class Flatten : public Layer {
   explicit Flatten(const std::string& name) : Layer("flatten", name) {}
   Shape output_shape(const Shape& in) const override { return {numel(in)}; }
   void initialize(Rng&) override {}
-  std::unique_ptr<Layer> clone() const override { return std::make_unique<Flatten>(name()); }
+  std::unique_ptr<Layer> clone_layer() const override { return std::make_unique<Flatten>(name()); }
 
   void forward(const Tensor& input, Tensor& output, Mode mode) override {
     ++counters_.forward;

@@ -34,7 +34,7 @@ class Linear : public Layer {
     return std::to_string(in_) + " -> " + std::to_string(out_) + (bias_ ? "" : ", no bias");
   }
 
-  std::unique_ptr<Layer> clone() const override {
+  std::unique_ptr<Layer> clone_layer() const override {
     auto copy = std::make_unique<Linear>(name(), in_, out_, bias_);
     copy->params_ = params_;
     return copy;

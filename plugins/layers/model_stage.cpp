@@ -1,6 +1,6 @@
 // model: builds a Model from a `layers:` list, with shapes inferred and checked before the run,
 // initialised as PyTorch's defaults from the stage's seed.
-#include "model_builder.hpp"
+#include "pipeline/model_builder.hpp"
 #include "pipeline/schema.hpp"
 #include "pipeline/sdk.hpp"
 #include "stages.hpp"

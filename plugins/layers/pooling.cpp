@@ -28,7 +28,7 @@ class Pool2d : public Layer {
     if (c_.padding) s += ", padding " + std::to_string(c_.padding);
     return s;
   }
-  std::unique_ptr<Layer> clone() const override { return std::make_unique<Pool2d>(name(), c_); }
+  std::unique_ptr<Layer> clone_layer() const override { return std::make_unique<Pool2d>(name(), c_); }
 
   void forward(const Tensor& input, Tensor& output, Mode mode) override {
     ++counters_.forward;

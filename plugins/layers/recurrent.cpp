@@ -67,7 +67,7 @@ class Recurrent : public Layer {
     return s + (c_.all_steps ? ", all steps" : ", last step");
   }
 
-  std::unique_ptr<Layer> clone() const override {
+  std::unique_ptr<Layer> clone_layer() const override {
     auto copy = std::make_unique<Recurrent>(name(), c_);
     copy->params_ = params_;
     copy->input_shape_ = input_shape_;

@@ -112,6 +112,7 @@ StageInfo set_trainable_stage(bool trainable) {
   info.create = [trainable](const Params& p) { return std::make_unique<SetTrainable>(p, trainable); };
   info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   info.check = check_selection;
+  info.examples = {parse_value("{all_but_last: 1}"), parse_value("{layers: ['conv*']}")};
   return info;
 }
 
@@ -133,6 +134,7 @@ StageInfo replace_head_stage() {
   };
   info.create = [](const Params& p) { return std::make_unique<ReplaceHead>(p); };
   info.extensions = [](const Params&) { return std::vector<ExtensionRef>{{std::string(layer_kind), "linear"}}; };
+  info.examples = {parse_value("{classes: 2}")};
   return info;
 }
 
@@ -144,6 +146,7 @@ StageInfo truncate_stage() {
   info.outputs = {{"model", "model", "a copy with the layers up to 'after'"}};
   info.params = {param_string("after", "the last layer to keep")};
   info.create = [](const Params& p) { return std::make_unique<Truncate>(p); };
+  info.examples = {parse_value("{after: flatten3}")};
   info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds
   return info;
 }

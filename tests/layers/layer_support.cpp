@@ -5,7 +5,7 @@
 
 #include "config/yaml_reader.hpp"
 #include "layer_types.hpp"
-#include "model_builder.hpp"
+#include "pipeline/model_builder.hpp"
 #include "pipeline/schema.hpp"
 #include "plugin/plugin_set.hpp"
 
@@ -32,7 +32,7 @@ std::unique_ptr<pipeline::Model> model_from_yaml(const pipeline::Shape& input, c
   pipeline::Value layers = pipeline::config::parse_yaml(layers_yaml, "layers.yaml", errors);
   if (!errors.empty()) throw errors[0];
   pipeline::ThrowingDiagnostics diag;
-  return pipeline::layers::build_model(input, layers, diag);
+  return pipeline::build_model(input, layers, diag);
 }
 
 std::unique_ptr<pipeline::Layer> layer_from_yaml(const std::string& type, const std::string& params_yaml,

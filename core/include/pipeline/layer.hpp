@@ -53,8 +53,9 @@ class Layer {
   // From the gradient of the last forward's output: overwrites the gradients of trainable
   // parameters and, when grad_input is not null, computes the input gradient.
   virtual void backward(const Tensor& grad_output, Tensor* grad_input) = 0;
-  // A deep copy: parameters, flags and configuration, without cached primitives or activations.
-  virtual std::unique_ptr<Layer> clone() const = 0;
+  // A deep copy: parameters, flags and configuration, without cached primitives or activations;
+  // the copy keeps this layer's name and spec (clone_layer need not set them).
+  std::unique_ptr<Layer> clone() const;
   // One line for the model summary, e.g. "out 32, kernel 3x3, padding 1".
   virtual std::string describe() const { return {}; }
   // Layers with running statistics (batch normalization) normalize with them even in training
@@ -81,6 +82,10 @@ class Layer {
   const LayerCounters& counters() const { return counters_; }
 
  protected:
+  // What clone() copies: everything but name and spec, which clone() carries over itself.
+  // Parameters must be copied by value (their tensors own their storage), never shared.
+  virtual std::unique_ptr<Layer> clone_layer() const = 0;
+
   std::vector<Parameter> params_;
   LayerCounters counters_;
 

@@ -11,6 +11,7 @@
 #include "pipeline/layer.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/model.hpp"
+#include "pipeline/model_builder.hpp"
 #include "pipeline/optimizer.hpp"
 #include "pipeline/params.hpp"
 #include "pipeline/plugin.hpp"

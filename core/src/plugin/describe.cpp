@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "plugin/extension_registry.hpp"
+
 namespace pipeline {
 namespace {
 
@@ -50,11 +52,13 @@ std::string describe_plugins(const PluginSet& plugins) {
     out << "  stages:";
     for (const auto& t : types) out << " " << t;
     out << "\n";
-    if (!p->layer_types.empty()) {
-      std::vector<std::string> layers = p->layer_types;
-      std::sort(layers.begin(), layers.end());
-      out << "  layers:";
-      for (const auto& t : layers) out << " " << t;
+    for (const auto& [title, list] : {std::pair{"  layers:", &p->layer_types}, std::pair{"  optimizers:", &p->optimizers},
+                                      std::pair{"  codecs:", &p->codecs}}) {
+      if (list->empty()) continue;
+      std::vector<std::string> sorted = *list;
+      std::sort(sorted.begin(), sorted.end());
+      out << title;
+      for (const auto& t : sorted) out << " " << t;
       out << "\n";
     }
   }
@@ -84,13 +88,41 @@ std::string describe_stage(const RegisteredStage& stage) {
   return out.str();
 }
 
+// "Plugin: ... / File: ..." of a registered extension.
+std::string provenance(const ExtensionRef& ref) {
+  const auto owner = ExtensionRegistry::instance().owner(ref);
+  if (!owner) return {};
+  const bool file = !owner->id.empty() && owner->id[0] != '<';
+  return "Plugin:   " + owner->plugin + " " + owner->version + "\n" + "File:     " +
+         (file ? owner->id : owner->id == "<core>" ? std::string("(the core library)") : std::string("(built in)")) + "\n\n";
+}
+
 std::string describe_layer(const LayerInfo& layer) {
   std::ostringstream out;
   out << layer.name << " - " << layer.doc << " (layer type, for a model's layers: list)\n\n";
+  out << provenance({std::string(layer_kind), layer.name});
   std::vector<ParamSpec> params = {param_string("name", "the layer's name (default: type and position)").optional_value()};
   params.insert(params.end(), layer.params.begin(), layer.params.end());
   out << params_table(params);
   return out.str();
+}
+
+std::string describe_optimizer(const OptimizerInfo& optimizer) {
+  std::ostringstream out;
+  out << optimizer.name << " - " << optimizer.doc << " (optimizer, for a training stage's optimizer:)\n\n";
+  out << provenance({std::string(optimizer_kind), optimizer.name});
+  out << params_table(optimizer.params);
+  out << "\nSet them through the training stage's optimizer_params map, or its shorthands of the same name.\n";
+  return out.str();
+}
+
+std::string describe_extension_named(const std::string& name) {
+  if (const LayerInfo* layer = ExtensionRegistry::instance().layers.find(name)) return describe_layer(*layer);
+  if (const OptimizerInfo* optimizer = ExtensionRegistry::instance().optimizers.find(name)) return describe_optimizer(*optimizer);
+  if (const CodecInfo* codec = ExtensionRegistry::instance().codecs.find(name))
+    return "codec for " + codec->type + " - " + codec->doc + " (how the cache stores '" + codec->type + "' artifacts)\n\n" +
+           provenance({std::string(codec_kind), codec->type});
+  return {};
 }
 
 std::string params_table(const std::vector<ParamSpec>& params) {

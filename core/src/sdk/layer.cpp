@@ -7,6 +7,15 @@ namespace pipeline {
 Layer::~Layer() = default;
 Optimizer::~Optimizer() = default;
 
+std::unique_ptr<Layer> Layer::clone() const {
+  std::unique_ptr<Layer> copy = clone_layer();
+  if (copy) {
+    copy->name_ = name_;
+    copy->spec_ = spec_;
+  }
+  return copy;
+}
+
 Parameter* Layer::find_parameter(const std::string& name) {
   for (auto& p : params_)
     if (p.name == name) return &p;

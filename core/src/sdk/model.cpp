@@ -32,10 +32,7 @@ void Model::truncate_after(std::size_t i) {
 
 std::unique_ptr<Model> Model::clone() const {
   auto copy = std::make_unique<Model>(input_shape_);
-  for (const auto& l : layers_) {
-    copy->layers_.push_back(l->clone());
-    copy->layers_.back()->set_spec(l->spec());
-  }
+  for (const auto& l : layers_) copy->layers_.push_back(l->clone());
   copy->shapes_ = shapes_;
   copy->notes_ = notes_;
   return copy;

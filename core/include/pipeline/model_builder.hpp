@@ -4,10 +4,11 @@
 
 #include <memory>
 
+#include "pipeline/extensions.hpp"
 #include "pipeline/model.hpp"
 #include "pipeline/stage.hpp"
 
-namespace pipeline::layers {
+namespace pipeline {
 
 // `layers` items are either a layer type ("relu") or a one-key map ({conv2d: {out: 32, ...}});
 // a map may carry `name`. Returns null when a problem was reported to `diagnostics`.
@@ -16,4 +17,4 @@ std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diag
 // The layer types a `layers:` list names, for the content key (StageInfo::extensions).
 std::vector<ExtensionRef> layer_types_of(const Value& layers);
 
-}  // namespace pipeline::layers
+}  // namespace pipeline

@@ -1,10 +1,10 @@
-#include "model_builder.hpp"
+#include "pipeline/model_builder.hpp"
 
 #include <set>
 
 #include "pipeline/schema.hpp"
 
-namespace pipeline::layers {
+namespace pipeline {
 
 std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diagnostics& diag) {
   auto model = std::make_unique<Model>(input);
@@ -103,4 +103,4 @@ std::vector<ExtensionRef> layer_types_of(const Value& layers) {
   return out;
 }
 
-}  // namespace pipeline::layers
+}  // namespace pipeline
