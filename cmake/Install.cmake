@@ -8,7 +8,7 @@ install(TARGETS pipeline_core pipeline_testing EXPORT PipelineTargets
 install(DIRECTORY core/include/pipeline DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(FILES "${CMAKE_BINARY_DIR}/generated/pipeline/version.hpp"
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pipeline)
-install(TARGETS pipeline RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS pipeline EXPORT PipelineTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(PIPELINE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Pipeline)
 install(EXPORT PipelineTargets NAMESPACE Pipeline:: DESTINATION ${PIPELINE_CMAKE_DIR})

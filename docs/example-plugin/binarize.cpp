@@ -1,9 +1,10 @@
-// An example third-party plugin: one stage type, `binarize`, that turns every pixel of a dataset
-// into 0 or 1 by a threshold.
+// The example plugin's stage type, `binarize`: turns every pixel of a dataset into 0 or 1 by a
+// threshold.
 #include <memory>
 
 #include <pipeline/sdk.hpp>
 
+namespace example {
 namespace {
 
 class Binarize : public pipeline::Stage {
@@ -28,7 +29,9 @@ class Binarize : public pipeline::Stage {
   double threshold_;
 };
 
-void register_stages(pipeline::Registry& registry) {
+}  // namespace
+
+pipeline::StageInfo binarize_stage() {
   pipeline::StageInfo info;
   info.name = "binarize";
   info.doc = "set each pixel to 1 above a threshold and to 0 otherwise";
@@ -36,9 +39,9 @@ void register_stages(pipeline::Registry& registry) {
   info.outputs = {{"data", "dataset", "the same samples with pixels in {0, 1}"}};
   info.params = {pipeline::param_float("threshold", "pixels above this become 1", 0.5).range(0, 1)};
   info.create = [](const pipeline::Params& p) { return std::make_unique<Binarize>(p); };
-  registry.add_stage(info);
+  // Nothing random: trials that differ only in their seed share one instance.
+  info.uses_seed = [](const pipeline::Params&) { return false; };
+  return info;
 }
 
-}  // namespace
-
-PIPELINE_PLUGIN("binarize", "1.0.0", register_stages)
+}  // namespace example

@@ -1,5 +1,5 @@
-// Every registered stage type, built-in or from the test kit, has a well-formed schema, valid
-// defaults, and a working `pipeline inspect`.
+// Every registered type passes the testkit's conformance checks, and `pipeline inspect` describes
+// each stage and layer type as the SDK's describe functions do.
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -7,7 +7,9 @@
 
 #include "plan/param_check.hpp"
 #include "plugin/describe.hpp"
+#include "pipeline/testing.hpp"
 #include "plugin/plugin_set.hpp"
+#include "plugin/schema_lint.hpp"
 #include "support/cli.hpp"
 
 using namespace pipeline;
@@ -35,6 +37,33 @@ void check_ports(const std::vector<PortSpec>& ports, bool inputs) {
   }
 }
 }  // namespace
+
+TEST_CASE("every built-in type passes the testkit's conformance checks", "[conformance]") {
+  // The kit that plugin authors use and `pipeline check-plugin` runs: schemas, layer shapes, clones
+  // and gradients, stage runs on synthetic inputs with codecs and determinism, optimizers.
+  testing::Harness kit;
+  REQUIRE(kit.load_errors().empty());
+  int plugins = 0;
+  for (const auto& plugin : kit.plugins()) {
+    INFO("plugin " << plugin.name);
+    const testing::CheckResult result = kit.check_plugin(plugin.name);
+    INFO(result.text());
+    CHECK(result.ok());
+    ++plugins;
+  }
+  CHECK(plugins == 4);
+}
+
+TEST_CASE("the test kit plugin's stage types have well-formed schemas", "[conformance]") {
+  // They block, sleep or fail by design, so only their declarations are checked.
+  PluginSet plugins;
+  plugins.load_file(TESTKIT_PLUGIN);
+  REQUIRE(plugins.errors().empty());
+  for (const auto& name : plugins.stage_names()) {
+    INFO("stage type " << name);
+    for (const auto& problem : stage_schema_problems(plugins.find_stage(name)->info)) FAIL_CHECK(problem.message);
+  }
+}
 
 TEST_CASE("every stage type's schema is well formed and inspectable", "[conformance]") {
   PluginSet plugins;

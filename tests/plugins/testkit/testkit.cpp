@@ -106,7 +106,25 @@ class WaitForStop : public Stage {
   std::filesystem::path path_, started_;
 };
 
+// Looks up a layer type at run time without declaring it (StageInfo::extensions): the runner must
+// not cache its result, since its key cannot follow the layer plugin.
+class LookupLayer : public Stage {
+ public:
+  void run(StageContext& ctx) override {
+    const LayerInfo* relu = find_layer_type("relu");
+    ctx.metric("found", Value::boolean(relu != nullptr));
+    ctx.set_output("out", std::make_shared<Metrics>(Value::map()));
+  }
+};
+
 void register_testkit(Registry& r) {
+  StageInfo lookup;
+  lookup.name = "lookup_layer";
+  lookup.doc = "look up the relu layer type without declaring it";
+  lookup.outputs = {{"out", "metrics", "empty metrics"}};
+  lookup.create = [](const Params&) { return std::make_unique<LookupLayer>(); };
+  r.add_stage(lookup);
+
   StageInfo barrier;
   barrier.name = "barrier";
   barrier.doc = "wait until `parties` stages of `group` are running at once";
