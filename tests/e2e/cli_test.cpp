@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <set>
+#include <sstream>
 
 #include "pipeline/version.hpp"
 #include "support/cli.hpp"
@@ -172,4 +174,56 @@ TEST_CASE("a corrupt data file fails its stage with a data_format error naming t
   CHECK(r.err.find((e.dir / "labels.gz").string() + ": 39 labels for 40 images in " +
                    (e.dir / "images.gz").string() + " [data_format]") != std::string::npos);
   CHECK(r.err.find("[stats] skipped") != std::string::npos);
+}
+
+TEST_CASE("the YAML reference shows every stage type and optimizer as inspect does", "[cli][docs]") {
+  // Each ``` block that starts "NAME - " is `pipeline inspect NAME` with the plugin directory
+  // written as an install under /opt/pipeline; a stage type or optimizer missing from the reference
+  // is a failure too, so the reference cannot drift from the schemas.
+  const std::string text = test::read_file(test::source_dir() / "docs" / "yaml-reference.md");
+  const std::string builtin = (std::filesystem::path(PIPELINE_BUILD_DIR) / PIPELINE_PLUGIN_DIR_RELATIVE_TEST).string();
+  // The fenced blocks with no language tag, line by line (fences of other blocks toggle too).
+  std::vector<std::string> blocks;
+  {
+    std::istringstream lines(text);
+    bool inside = false, plain = false;
+    std::string block;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("```", 0) == 0) {
+        if (inside && plain) blocks.push_back(block);
+        plain = !inside && line == "```";
+        inside = !inside;
+        block.clear();
+      } else if (inside) {
+        block += line + "\n";
+      }
+    }
+  }
+  std::set<std::string> documented;
+  for (const auto& block : blocks) {
+    const auto dash = block.find(" - ");
+    const std::string name = block.substr(0, dash);
+    if (dash == std::string::npos || name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+      continue;
+    auto r = test::run_cli({"inspect", name});
+    if (r.exit_code != 0) continue;  // another kind of block that happens to look alike
+    for (std::size_t p = r.out.find(builtin); p != std::string::npos; p = r.out.find(builtin, p))
+      r.out.replace(p, builtin.size(), "/opt/pipeline/lib/pipeline/plugins");
+    INFO("inspect " << name);
+    CHECK(block == r.out);
+    documented.insert(name);
+  }
+  // Every stage type and optimizer the built-in plugins register, as `pipeline plugins` lists them.
+  const auto listed = test::run_cli({"plugins"});
+  std::istringstream lines(listed.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string head, name;
+    words >> head;
+    if (head != "stages:" && head != "optimizers:") continue;
+    while (words >> name) {
+      INFO(name << " is not in docs/yaml-reference.md");
+      CHECK(documented.count(name));
+    }
+  }
 }
