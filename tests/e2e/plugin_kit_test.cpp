@@ -131,6 +131,31 @@ TEST_CASE("a stage that looks up an extension it does not declare is not cached"
   }
 }
 
+TEST_CASE("a plugin's own artifact type with a registered codec is cached", "[kit][codec]") {
+  test::TempDir dir;
+  test::write_text(dir / "x.yaml", "experiment: tally\nseed: 0\nstages:\n  make: {plugin: make_tally, params: {count: 7}}\n"
+                                   "  read: {plugin: read_tally, inputs: {tally: make}}\n");
+  auto run = [&](const std::string& runs) {
+    return test::run_cli({"--plugin-path", TESTKIT_PLUGIN, "run", (dir / "x.yaml").string(), "--cache-dir",
+                          (dir / "cache").string(), "--runs-dir", (dir / runs).string()});
+  };
+  const auto first = run("r1");
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.err.find("[make] counting to 7") != std::string::npos);
+  // The rerun decodes the tally from the cache; read_tally (also cached) recorded its count.
+  const auto second = run("r2");
+  INFO(second.err);
+  CHECK(second.err.find("counting to") == std::string::npos);
+  CHECK(second.err.find("[make] cached") != std::string::npos);
+  for (const char* runs : {"r1", "r2"})
+    for (const auto& exp : fs::directory_iterator(dir / runs))
+      for (const auto& r : fs::directory_iterator(exp.path()))
+        CHECK(json::parse(test::read_file(r.path() / "metrics.json"))["stages"]["read"]["metrics"]["count"] == 7);
+  const auto inspect = test::run_cli({"--plugin-path", TESTKIT_PLUGIN, "inspect", "tally"});
+  CHECK(inspect.out.find("codec for tally - the count as decimal text") != std::string::npos);
+}
+
 TEST_CASE("check-plugin passes every built-in plugin", "[kit][check-plugin]") {
   for (const char* name : {"data", "layers", "train", "transfer"}) {
     const auto r = test::run_cli({"check-plugin", (builtin / ("pipeline_" + std::string(name) + ".so")).string()});

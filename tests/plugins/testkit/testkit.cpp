@@ -117,7 +117,68 @@ class LookupLayer : public Stage {
   }
 };
 
+// A plugin's own artifact type with a codec: stages that output it are cached like any other.
+class Tally : public Artifact {
+ public:
+  explicit Tally(std::int64_t count) : count(count) {}
+  std::string type() const override { return "tally"; }
+  std::int64_t count;
+};
+
+class MakeTally : public Stage {
+ public:
+  explicit MakeTally(const Params& p) : count_(p.get_int("count")) {}
+  void run(StageContext& ctx) override {
+    ctx.log("counting to " + std::to_string(count_));
+    ctx.set_output("out", std::make_shared<Tally>(count_));
+  }
+
+ private:
+  std::int64_t count_;
+};
+
+class ReadTally : public Stage {
+ public:
+  void run(StageContext& ctx) override {
+    ctx.metric("count", Value::integer(ctx.input_as<Tally>("tally")->count));
+    ctx.set_output("out", std::make_shared<Metrics>(Value::map()));
+  }
+};
+
+CodecInfo tally_codec() {
+  CodecInfo codec;
+  codec.type = "tally";
+  codec.doc = "the count as decimal text";
+  codec.encode = [](const Artifact& a, const std::filesystem::path& dir) {
+    write_file_atomic(dir / "count.txt", [&](std::ostream& out) { out << dynamic_cast<const Tally&>(a).count; });
+    return std::vector<std::string>{"count.txt"};
+  };
+  codec.decode = [](const std::filesystem::path& dir) -> ArtifactPtr {
+    std::ifstream in(dir / "count.txt");
+    std::int64_t count = 0;
+    if (!(in >> count)) throw Error(ErrorCode::data_format, "count.txt: not a number");
+    return std::make_shared<Tally>(count);
+  };
+  return codec;
+}
+
 void register_testkit(Registry& r) {
+  r.add_codec(tally_codec());
+  StageInfo make_tally;
+  make_tally.name = "make_tally";
+  make_tally.doc = "output a tally (an artifact type of this plugin, with a codec)";
+  make_tally.outputs = {{"out", "tally", "the tally"}};
+  make_tally.params = {param_int("count", "the count", 3)};
+  make_tally.create = [](const Params& p) { return std::make_unique<MakeTally>(p); };
+  r.add_stage(make_tally);
+  StageInfo read_tally;
+  read_tally.name = "read_tally";
+  read_tally.doc = "record a tally's count as a metric";
+  read_tally.inputs = {{"tally", "tally", "the tally"}};
+  read_tally.outputs = {{"out", "metrics", "empty metrics"}};
+  read_tally.create = [](const Params&) { return std::make_unique<ReadTally>(); };
+  r.add_stage(read_tally);
+
   StageInfo lookup;
   lookup.name = "lookup_layer";
   lookup.doc = "look up the relu layer type without declaring it";
