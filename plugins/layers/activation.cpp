@@ -1,4 +1,4 @@
-// Element-wise activations on oneDNN eltwise: relu, leaky_relu, tanh, sigmoid, gelu. Where oneDNN
+// Element-wise activations on oneDNN eltwise: relu, leaky_relu, tanh, sigmoid, gelu, relu6. Where oneDNN
 // offers a "use dst for backward" variant, the backward pass reads the output and needs no copy
 // of the input.
 #include <map>
@@ -15,6 +15,7 @@ struct ActivationKind {
   dnnl::algorithm forward, backward;
   bool backward_uses_dst;
   std::string doc;
+  float beta = 0.0f;  // oneDNN's second constant: relu6's upper bound
 };
 
 class Activation : public Layer {
@@ -70,10 +71,10 @@ class Activation : public Layer {
     const auto prop = mode == Mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     // The forward of a use_dst variant must be created with that same algorithm.
     const auto fwd_alg = mode == Mode::train ? kind_.backward : kind_.forward;
-    dnnl::eltwise_forward::primitive_desc fpd(dnnl::eltwise_forward::desc(prop, fwd_alg, p.desc, alpha_, 0.0f), engine());
+    dnnl::eltwise_forward::primitive_desc fpd(dnnl::eltwise_forward::desc(prop, fwd_alg, p.desc, alpha_, kind_.beta), engine());
     p.forward = dnnl::eltwise_forward(fpd);
     if (mode == Mode::train) {
-      dnnl::eltwise_backward::desc bd(kind_.backward, p.desc, p.desc, alpha_, 0.0f);
+      dnnl::eltwise_backward::desc bd(kind_.backward, p.desc, p.desc, alpha_, kind_.beta);
       p.backward = dnnl::eltwise_backward(dnnl::eltwise_backward::primitive_desc(bd, engine(), fpd));
       p.has_backward = true;
     }
@@ -110,6 +111,8 @@ std::vector<LayerInfo> activation_layers() {
       activation_layer({"tanh", A::eltwise_tanh, A::eltwise_tanh_use_dst_for_bwd, true, "hyperbolic tangent"}),
       activation_layer({"sigmoid", A::eltwise_logistic, A::eltwise_logistic_use_dst_for_bwd, true, "1 / (1 + exp(-x))"}),
       activation_layer({"gelu", A::eltwise_gelu_erf, A::eltwise_gelu_erf, false, "x * Phi(x), the exact (erf) form as PyTorch's default"}),
+      // min(max(x, 0), 6) (MobileNetV2); clip_v2 passes the gradient on [0, 6) as PyTorch's hardtanh does.
+      activation_layer({"relu6", A::eltwise_clip_v2, A::eltwise_clip_v2_use_dst_for_bwd, true, "min(max(x, 0), 6)", 6.0f}),
   };
 }
 

@@ -12,11 +12,14 @@ LayerInfo conv2d_layer();
 LayerInfo maxpool2d_layer();
 LayerInfo avgpool2d_layer();
 LayerInfo linear_layer();
-std::vector<LayerInfo> activation_layers();  // relu, leaky_relu, tanh, sigmoid, gelu
+std::vector<LayerInfo> activation_layers();  // relu, leaky_relu, tanh, sigmoid, gelu, relu6
 LayerInfo flatten_layer();
 LayerInfo dropout_layer();
 LayerInfo batchnorm2d_layer();
 std::vector<LayerInfo> recurrent_layers();  // rnn, lstm, gru
+LayerInfo adaptive_avgpool2d_layer();
+LayerInfo sequential_layer();
+LayerInfo residual_layer();
 
 // Output [channels, height, width] of a sliding window over [channels, height, width]; throws a
 // config_schema Error naming `what` when the window does not fit.

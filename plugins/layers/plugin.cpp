@@ -6,7 +6,8 @@
 namespace {
 void register_layers(pipeline::Registry& registry) {
   using namespace pipeline::layers;
-  for (auto info : {conv2d_layer(), maxpool2d_layer(), avgpool2d_layer(), linear_layer(), flatten_layer(), dropout_layer(), batchnorm2d_layer()})
+  for (auto info : {conv2d_layer(), maxpool2d_layer(), avgpool2d_layer(), adaptive_avgpool2d_layer(), linear_layer(),
+                    flatten_layer(), dropout_layer(), batchnorm2d_layer(), sequential_layer(), residual_layer()})
     registry.add_layer(info);
   for (auto& info : activation_layers()) registry.add_layer(info);
   for (auto& info : recurrent_layers()) registry.add_layer(info);

@@ -61,7 +61,7 @@ TrainOptions training_options(const Params& p) {
 std::vector<ParamSpec> transfer_params() {
   return {
       param("lr_multipliers", ParamType::map,
-            "learning-rate scale per layer-name glob, e.g. {\"conv*\": 0.1}; the first match applies")
+            "learning-rate scale per module-path glob, e.g. {\"conv*\": 0.1, \"layer4\": 0.5}; a block's applies inside it; the first match applies")
           .optional_value(),
       param_int("unfreeze_every", "gradual unfreezing: unfreeze one more layer, from the top, every N epochs; 0: off",
                 0)
@@ -88,9 +88,15 @@ void check_training_params(const Params& p, Diagnostics& diag) {
 
 namespace {
 
-double lr_scale_for(const std::string& layer, const TrainOptions& o) {
+// The first glob that names the module or a block it is in ("layer4" and "layer4.*" both cover
+// "layer4.0.conv1").
+double lr_scale_for(const std::string& path, const TrainOptions& o) {
   for (const auto& [glob, scale] : o.lr_multipliers)
-    if (fnmatch(glob.c_str(), layer.c_str(), 0) == 0) return scale;
+    for (std::size_t end = path.find('.');; end = path.find('.', end + 1)) {
+      const std::string prefix = path.substr(0, end);
+      if (fnmatch(glob.c_str(), prefix.c_str(), 0) == 0) return scale;
+      if (end == std::string::npos) break;
+    }
   return 1.0;
 }
 
@@ -140,16 +146,22 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   if (!o.optimizer.info.create) throw Error(ErrorCode::internal, "no optimizer chosen");
   std::unique_ptr<Optimizer> optimizer = o.optimizer.create();
   std::vector<Parameter*> params;
-  for (std::size_t i = 0; i < model.size(); ++i)
-    for (auto& p : model.layer(i).parameters()) {
+  // Every parameter of every module, with the rate scale of its path ("layer4.*": 0.1).
+  for (const auto& m : model.modules())
+    for (auto& p : m.layer->parameters()) {
       params.push_back(&p);
-      optimizer->add(&p, lr_scale_for(model.layer(i).name(), o));
+      optimizer->add(&p, lr_scale_for(m.path, o));
     }
-  // Gradual unfreezing: the frozen layers with parameters, from the top down.
+  // Gradual unfreezing: the frozen top-level layers (or blocks) with parameters, from the top down.
   std::vector<std::size_t> to_unfreeze;
   if (o.unfreeze_every > 0)
     for (std::size_t i = model.size(); i-- > 0;)
-      if (!model.layer(i).parameters().empty() && !model.layer(i).has_trainable_parameters()) to_unfreeze.push_back(i);
+      if (model.layer(i).has_parameters() && !model.layer(i).has_trainable_parameters()) to_unfreeze.push_back(i);
+  auto unfreeze = [&](Layer& top) {
+    visit_layers(top, top.name(), 0, [](const std::string&, Layer& layer, int) {
+      for (auto& p : layer.parameters()) p.trainable = !p.buffer;
+    });
+  };
   if (model.first_trainable() == model.size() && to_unfreeze.empty())
     throw Error(ErrorCode::config_schema, "every parameter of the model is frozen: nothing to train");
   const std::int64_t per_epoch = (data.size() + o.batch_size - 1) / o.batch_size;
@@ -178,14 +190,14 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     if (k) ctx.log("caching the outputs of the frozen layers before '" + model.layer(k).name() + "'");
   };
   if (model.first_trainable() == model.size()) {  // gradual unfreezing starts from a frozen model
-    for (auto& p : model.layer(to_unfreeze.front()).parameters()) p.trainable = !p.buffer;
+    unfreeze(model.layer(to_unfreeze.front()));
     to_unfreeze.erase(to_unfreeze.begin());
   }
   refresh_cache();
   for (std::int64_t epoch = 0; epoch < epochs && step < total; ++epoch) {
     if (o.unfreeze_every > 0 && epoch > 0 && epoch % o.unfreeze_every == 0 && !to_unfreeze.empty()) {
       Layer& layer = model.layer(to_unfreeze.front());
-      for (auto& p : layer.parameters()) p.trainable = !p.buffer;
+      unfreeze(layer);
       to_unfreeze.erase(to_unfreeze.begin());
       ctx.log("epoch " + std::to_string(epoch + 1) + ": unfreezing layer '" + layer.name() + "'");
       refresh_cache();

@@ -24,20 +24,25 @@ void check_selection(const Params& p, Diagnostics& diag) {
     diag.error(p.location("range"), "parameter 'range' needs two indices [first, last), got " + p.get("range").str());
 }
 
-std::vector<std::size_t> select_layers(const Model& model, const Params& p) {
-  std::set<std::size_t> chosen;
-  const auto n = static_cast<std::int64_t>(model.size());
+std::vector<SelectedModule> select_modules(Model& model, const Params& p) {
+  const auto modules = model.modules();
+  std::set<std::size_t> chosen;  // indices into modules
+  std::vector<std::size_t> top;  // the top-level layers' indices into modules
+  for (std::size_t m = 0; m < modules.size(); ++m)
+    if (modules[m].depth == 0) top.push_back(m);
   for (const auto& glob : p.get_string_list("layers")) {
     bool matched = false;
-    for (std::size_t i = 0; i < model.size(); ++i)
-      if (fnmatch(glob.c_str(), model.layer(i).name().c_str(), 0) == 0) chosen.insert(i), matched = true;
+    for (std::size_t m = 0; m < modules.size(); ++m)
+      if (fnmatch(glob.c_str(), modules[m].path.c_str(), 0) == 0) chosen.insert(m), matched = true;
     if (!matched) {
       std::string names;
-      for (std::size_t i = 0; i < model.size(); ++i) names += (i ? ", " : "") + model.layer(i).name();
-      throw Error(ErrorCode::config_schema, "no layer matches '" + glob + "' (layers: " + names + ")",
+      for (std::size_t t : top) names += (names.empty() ? "" : ", ") + modules[t].path;
+      throw Error(ErrorCode::config_schema,
+                  "no layer matches '" + glob + "' (layers: " + names + "; blocks' layers by path, e.g. 'layer1.*')",
                   p.location("layers"));
     }
   }
+  const auto n = static_cast<std::int64_t>(top.size());
   const auto range = p.get_int_list("range");
   if (range.size() == 2) {
     auto index = [&](std::int64_t i) { return i < 0 ? n + i : i; };
@@ -46,19 +51,21 @@ std::vector<std::size_t> select_layers(const Model& model, const Params& p) {
       throw Error(ErrorCode::config_schema, "range [" + std::to_string(range[0]) + ", " + std::to_string(range[1]) +
                                                 ") does not fit a model of " + std::to_string(n) + " layers",
                   p.location("range"));
-    for (std::int64_t i = first; i < last; ++i) chosen.insert(static_cast<std::size_t>(i));
+    for (std::int64_t i = first; i < last; ++i) chosen.insert(top[static_cast<std::size_t>(i)]);
   }
   if (const std::int64_t keep = p.get_int("all_but_last"); keep >= 0) {
-    std::int64_t kept = 0;  // layers with parameters left out, from the top
-    for (std::size_t i = model.size(); i-- > 0;) {
-      if (!model.layer(i).parameters().empty() && kept < keep) {
+    std::int64_t kept = 0;  // top-level layers with parameters left out, from the end
+    for (std::size_t i = top.size(); i-- > 0;) {
+      if (modules[top[i]].layer->has_parameters() && kept < keep) {
         ++kept;
         continue;
       }
-      chosen.insert(i);
+      chosen.insert(top[i]);
     }
   }
-  return {chosen.begin(), chosen.end()};
+  std::vector<SelectedModule> out;
+  for (std::size_t m : chosen) out.push_back({modules[m].path, modules[m].layer});
+  return out;
 }
 
 }  // namespace pipeline::transfer

@@ -1,5 +1,6 @@
-// Which layers a freeze or unfreeze stage acts on: by name glob, by index range, or all but the
-// last N layers that have parameters.
+// Which modules a freeze or unfreeze stage acts on: by glob over module paths ("layer1.*", "conv1",
+// "layer4.1.bn2"), by index range of top-level layers, or all but the last N top-level layers that
+// have parameters.
 #pragma once
 
 #include <vector>
@@ -13,7 +14,12 @@ namespace pipeline::transfer {
 std::vector<ParamSpec> selection_params();
 // At least one selector given; a range has two ends in order.
 void check_selection(const Params& params, Diagnostics& diagnostics);
-// Indices of the selected layers; an error names a glob or index that matches nothing.
-std::vector<std::size_t> select_layers(const Model& model, const Params& params);
+struct SelectedModule {
+  std::string path;
+  Layer* layer;
+};
+// The selected modules, in model order (a block and modules inside it may both appear); an error
+// names a glob or index that matches nothing.
+std::vector<SelectedModule> select_modules(Model& model, const Params& params);
 
 }  // namespace pipeline::transfer

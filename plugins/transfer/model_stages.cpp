@@ -15,12 +15,14 @@ class SetTrainable : public Stage {
     std::shared_ptr<Model> model = ctx.input_as<Model>("model")->clone();
     const bool freeze_bn = params_.has("bn") && params_.get_string("bn") == "frozen";
     std::string names;
-    for (std::size_t i : select_layers(*model, params_)) {
-      Layer& layer = model->layer(i);
-      for (auto& p : layer.parameters()) p.trainable = trainable_ && !p.buffer;
-      // Batch normalization in a frozen layer: running statistics (bn: frozen) or batch ones.
-      layer.freeze_statistics(!trainable_ && freeze_bn);
-      names += (names.empty() ? "" : ", ") + layer.name();
+    for (const auto& selected : select_modules(*model, params_)) {
+      // A block acts on every layer inside it.
+      visit_layers(*selected.layer, selected.path, 0, [&](const std::string&, Layer& layer, int) {
+        for (auto& p : layer.parameters()) p.trainable = trainable_ && !p.buffer;
+        // Batch normalization in a frozen layer: running statistics (bn: frozen) or batch ones.
+        layer.freeze_statistics(!trainable_ && freeze_bn);
+      });
+      names += (names.empty() ? "" : ", ") + selected.path;
     }
     ctx.log(std::string(trainable_ ? "unfroze " : "froze ") + (names.empty() ? "no layers" : names) + "; " +
             std::to_string(model->parameter_count(true)) + " of " + std::to_string(model->parameter_count()) +

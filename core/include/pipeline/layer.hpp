@@ -23,6 +23,9 @@ struct Parameter {
   Tensor grad;             // same shape as value; set by backward when trainable
   bool trainable = true;   // false: no update, and its gradient is not computed
   bool buffer = false;     // state such as running statistics: saved, never trained
+  // An integer count kept in a float tensor (exact below 2^24), written to checkpoints as I64
+  // as PyTorch does: BatchNorm's num_batches_tracked.
+  bool integer = false;
 };
 
 // How much work a layer did; tests use these to prove that frozen layers compute no gradient.
@@ -75,10 +78,22 @@ class Layer {
   // batchnorm on batch statistics): a frozen prefix of such layers can have its output cached.
   virtual bool same_in_training_and_evaluation() const { return true; }
 
+  // Blocks (sequential, residual) hold child layers, each with a name of its own; a model's module
+  // paths join names with dots ("layer1.0.conv1"), as PyTorch's do. Leaves have no children.
+  virtual std::size_t child_count() const { return 0; }
+  virtual Layer& child(std::size_t i);
+  const Layer& child(std::size_t i) const { return const_cast<Layer*>(this)->child(i); }
+  // The output sample shape of child i, for the model table (empty when the block does not say).
+  virtual Shape child_output_shape(std::size_t /*i*/) const { return {}; }
+
+  // This layer's own parameters (a block's are its children's: see Model::named_parameters).
   std::vector<Parameter>& parameters() { return params_; }
   const std::vector<Parameter>& parameters() const { return params_; }
   Parameter* find_parameter(const std::string& name);
+  // Whether this layer or any layer below it has a parameter that trains.
   bool has_trainable_parameters() const;
+  // Whether this layer or any layer below it has parameters (buffers included).
+  bool has_parameters() const;
   const LayerCounters& counters() const { return counters_; }
 
  protected:

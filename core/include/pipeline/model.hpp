@@ -1,7 +1,10 @@
-// Model: an ordered sequence of named layers from one input sample shape to class scores. Models
-// travel between stages as immutable artifacts; a stage that changes one works on a clone().
+// Model: an ordered sequence of named top-level layers from one input sample shape to class
+// scores; a layer may be a block (sequential, residual) with layers of its own, so a model is a
+// tree of modules named by PyTorch's paths ("layer2.0.downsample.0"). Models travel between stages
+// as immutable artifacts; a stage that changes one works on a clone().
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,7 +54,8 @@ class Model : public Artifact {
   // The first layer that has trainable parameters (size() when none).
   std::size_t first_trainable() const;
 
-  // "layer.param" → parameter, in layer order, as PyTorch's state_dict names them.
+  // "path.param" → parameter, in module order, as PyTorch's state_dict names them
+  // ("layer1.0.conv1.weight").
   struct NamedParameter {
     std::string name;
     Parameter* param;
@@ -59,7 +63,16 @@ class Model : public Artifact {
   std::vector<NamedParameter> named_parameters();
   std::int64_t parameter_count(bool trainable_only = false) const;
 
-  // A table: layer, type, output shape, parameters.
+  // Every module (top-level layers, blocks and the layers inside them), parents before their
+  // children, with its path and depth (0 for a top-level layer).
+  struct Module {
+    std::string path;
+    Layer* layer;
+    int depth;
+  };
+  std::vector<Module> modules();
+
+  // A table: module path (indented by depth), type, output shape, parameters.
   std::string table() const;
 
   // Facts that travel with the model through later stages, e.g. "train_seconds" (a map).
@@ -76,5 +89,9 @@ class Model : public Artifact {
   Tensor scratch_a_, scratch_b_;         // gradients between layers, reused
   Value notes_ = Value::map();
 };
+
+// Visits `layer` and every layer below it, parents first, with paths joined by dots from `path`.
+void visit_layers(Layer& layer, const std::string& path, int depth,
+                  const std::function<void(const std::string& path, Layer& layer, int depth)>& visit);
 
 }  // namespace pipeline

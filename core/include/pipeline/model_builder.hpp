@@ -14,6 +14,15 @@ namespace pipeline {
 // a map may carry `name`. Returns null when a problem was reported to `diagnostics`.
 std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diagnostics& diagnostics);
 
+// The same for a block's children: the layers of `layers` for inputs of shape `input`, each with its
+// output shape; `ok` is false when a problem was reported.
+struct BuiltLayers {
+  std::vector<std::unique_ptr<Layer>> layers;
+  std::vector<Shape> shapes;
+  bool ok = false;
+};
+BuiltLayers build_layers(const Shape& input, const Value& layers, Diagnostics& diagnostics);
+
 // The layer types a `layers:` list names, for the content key (StageInfo::extensions).
 std::vector<ExtensionRef> layer_types_of(const Value& layers);
 

@@ -70,8 +70,10 @@ ExtensionRegistry::ExtensionRegistry() {
 }
 
 ExtensionRegistry& ExtensionRegistry::instance() {
-  static ExtensionRegistry registry;
-  return registry;
+  // Never destroyed: PluginSets that live until exit (tests keep static ones) still remove their
+  // extensions from it after other statics are gone, and plugin code is never unloaded anyway.
+  static ExtensionRegistry* registry = new ExtensionRegistry;
+  return *registry;
 }
 
 std::optional<ExtensionOwner> ExtensionRegistry::owner(const ExtensionRef& ref) const {

@@ -57,25 +57,34 @@ std::vector<std::string> encode_model(const Artifact& artifact, const std::files
     Value input = Value::list();
     for (auto d : model->input_shape()) input.push_back(Value::integer(d));
     desc.set("input", input);
+    // Top-level layers are rebuilt from their specs (a block's spec holds its children); the
+    // state of every module, children included, is restored by path.
     Value layers = Value::list();
-    std::vector<std::pair<std::string, const Tensor*>> tensors;
     for (std::size_t i = 0; i < model->size(); ++i) {
       const Layer& l = model->layer(i);
       Value ld = Value::map();
       ld.set("type", Value::string(l.type()));
       ld.set("name", Value::string(l.name()));
       ld.set("spec", l.spec());
-      Value trainable = Value::list();
-      for (const auto& p : l.parameters()) {
-        trainable.push_back(Value::boolean(p.trainable));
-        tensors.emplace_back(l.name() + "." + p.name, &p.value);
-      }
-      ld.set("trainable", trainable);
-      ld.set("statistics_frozen", Value::boolean(l.statistics_frozen()));
-      ld.set("extra_state", l.extra_state());
       layers.push_back(ld);
     }
     desc.set("layers", layers);
+    Value modules = Value::list();
+    std::vector<std::pair<std::string, const Tensor*>> tensors;
+    for (const auto& m : const_cast<Model*>(model)->modules()) {
+      Value md = Value::map();
+      md.set("path", Value::string(m.path));
+      Value trainable = Value::list();
+      for (const auto& p : m.layer->parameters()) {
+        trainable.push_back(Value::boolean(p.trainable));
+        tensors.emplace_back(m.path + "." + p.name, &p.value);
+      }
+      md.set("trainable", trainable);
+      md.set("statistics_frozen", Value::boolean(m.layer->statistics_frozen()));
+      md.set("extra_state", m.layer->extra_state());
+      modules.push_back(md);
+    }
+    desc.set("modules", modules);
     desc.set("notes", model->notes());
     write_safetensors(dir / "model.safetensors", tensors);
     write_text(dir / "model.json", to_json(desc));
@@ -119,12 +128,23 @@ ArtifactPtr decode_model(const std::filesystem::path& dir) {
       const Params params = check_params(info->params, *ld.find("spec"), "cached layer", {}, "/", diag);
       auto layer = info->create(ld.find("name")->as_string(), params, model->output_shape());
       layer->set_spec(*ld.find("spec"));
-      const auto& trainable = ld.find("trainable")->items();
-      for (std::size_t k = 0; k < layer->parameters().size() && k < trainable.size(); ++k)
-        layer->parameters()[k].trainable = trainable[k].as_bool();
-      layer->freeze_statistics(ld.find("statistics_frozen")->as_bool());
-      if (const Value* extra = ld.find("extra_state"); extra && !extra->is_null()) layer->set_extra_state(*extra);
       model->add(std::move(layer));
+    }
+    const auto built = model->modules();
+    const Value* modules = desc.find("modules");
+    if (!modules || modules->size() != built.size())
+      throw Error(ErrorCode::data_format, "a cached model's modules do not match its layers");
+    for (std::size_t i = 0; i < built.size(); ++i) {
+      const Value& md = modules->items()[i];
+      Layer& layer = *built[i].layer;
+      if (md.find("path")->as_string() != built[i].path)
+        throw Error(ErrorCode::data_format, "a cached model's module " + std::to_string(i) + " is '" +
+                                                md.find("path")->as_string() + "', rebuilt as '" + built[i].path + "'");
+      const auto& trainable = md.find("trainable")->items();
+      for (std::size_t k = 0; k < layer.parameters().size() && k < trainable.size(); ++k)
+        layer.parameters()[k].trainable = trainable[k].as_bool();
+      layer.freeze_statistics(md.find("statistics_frozen")->as_bool());
+      if (const Value* extra = md.find("extra_state"); extra && !extra->is_null()) layer.set_extra_state(*extra);
     }
     model->notes() = *desc.find("notes");
     const SafetensorsFile f = read_safetensors(dir / "model.safetensors");

@@ -1,5 +1,6 @@
 #include "pipeline/layer.hpp"
 
+#include "pipeline/error.hpp"
 #include "pipeline/optimizer.hpp"
 
 namespace pipeline {
@@ -22,9 +23,22 @@ Parameter* Layer::find_parameter(const std::string& name) {
   return nullptr;
 }
 
+Layer& Layer::child(std::size_t i) {
+  throw Error(ErrorCode::internal, "layer '" + name_ + "' (" + type_ + ") has no child " + std::to_string(i));
+}
+
 bool Layer::has_trainable_parameters() const {
   for (const auto& p : params_)
     if (p.trainable && !p.buffer) return true;
+  for (std::size_t i = 0; i < child_count(); ++i)
+    if (child(i).has_trainable_parameters()) return true;
+  return false;
+}
+
+bool Layer::has_parameters() const {
+  if (!params_.empty()) return true;
+  for (std::size_t i = 0; i < child_count(); ++i)
+    if (child(i).has_parameters()) return true;
   return false;
 }
 

@@ -79,17 +79,35 @@ void Model::backward(const Tensor& grad_logits, bool need_input_grad) {
   }
 }
 
+void visit_layers(Layer& layer, const std::string& path, int depth,
+                  const std::function<void(const std::string&, Layer&, int)>& visit) {
+  visit(path, layer, depth);
+  for (std::size_t i = 0; i < layer.child_count(); ++i) {
+    Layer& c = layer.child(i);
+    visit_layers(c, path + "." + c.name(), depth + 1, visit);
+  }
+}
+
+std::vector<Model::Module> Model::modules() {
+  std::vector<Module> out;
+  for (auto& l : layers_)
+    visit_layers(*l, l->name(), 0, [&](const std::string& path, Layer& layer, int depth) {
+      out.push_back({path, &layer, depth});
+    });
+  return out;
+}
+
 std::vector<Model::NamedParameter> Model::named_parameters() {
   std::vector<NamedParameter> out;
-  for (auto& l : layers_)
-    for (auto& p : l->parameters()) out.push_back({l->name() + "." + p.name, &p});
+  for (const auto& m : modules())
+    for (auto& p : m.layer->parameters()) out.push_back({m.path + "." + p.name, &p});
   return out;
 }
 
 std::int64_t Model::parameter_count(bool trainable_only) const {
   std::int64_t n = 0;
-  for (const auto& l : layers_)
-    for (const auto& p : l->parameters())
+  for (const auto& m : const_cast<Model*>(this)->modules())
+    for (const auto& p : m.layer->parameters())
       if (!p.buffer && (!trainable_only || p.trainable)) n += p.value.numel();
   return n;
 }
@@ -99,27 +117,52 @@ std::string Model::summary() const {
          to_string(output_shape()) + ", " + std::to_string(parameter_count()) + " parameters";
 }
 
+namespace {
+
+// A table row: the module's own parameters and whether any of them is frozen.
+struct Row {
+  std::int64_t params = 0;
+  bool frozen = false;
+};
+
+Row row_of(const Layer& layer) {
+  Row r;
+  for (const auto& p : layer.parameters()) {
+    if (p.buffer) continue;
+    r.params += p.value.numel();
+    r.frozen = r.frozen || !p.trainable;
+  }
+  return r;
+}
+
+void table_rows(const Layer& layer, const Shape& shape, int depth, std::string& out) {
+  const Row r = row_of(layer);
+  const std::string name = std::string(static_cast<std::size_t>(2 * depth), ' ') + layer.name();
+  char line[512];
+  // A block's row counts everything below it.
+  std::int64_t total = r.params;
+  if (layer.child_count() > 0) {
+    total = 0;
+    visit_layers(const_cast<Layer&>(layer), "", 0, [&](const std::string&, Layer& l, int) { total += row_of(l).params; });
+  }
+  std::snprintf(line, sizeof line, "\n%-20s %-12s %-16s %10lld  %s%s", name.c_str(), layer.type().c_str(),
+                shape.empty() ? "" : to_string(shape).c_str(), static_cast<long long>(total), layer.describe().c_str(),
+                r.frozen || (layer.child_count() > 0 && total > 0 && !layer.has_trainable_parameters()) ? " (frozen)" : "");
+  out += line;
+  for (std::size_t i = 0; i < layer.child_count(); ++i) table_rows(layer.child(i), layer.child_output_shape(i), depth + 1, out);
+}
+
+}  // namespace
+
 std::string Model::table() const {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-12s %-10s %-16s %10s  %s", "layer", "type", "output", "params", "");
+  std::snprintf(line, sizeof line, "%-20s %-12s %-16s %10s  %s", "layer", "type", "output", "params", "");
   out += line;
   out += "\n";
-  std::snprintf(line, sizeof line, "%-12s %-10s %-16s %10s", "(input)", "", to_string(input_shape_).c_str(), "");
+  std::snprintf(line, sizeof line, "%-20s %-12s %-16s %10s", "(input)", "", to_string(input_shape_).c_str(), "");
   out += line;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    std::int64_t n = 0;
-    bool frozen = false;
-    for (const auto& p : layers_[i]->parameters()) {
-      if (p.buffer) continue;
-      n += p.value.numel();
-      frozen = frozen || !p.trainable;
-    }
-    std::snprintf(line, sizeof line, "\n%-12s %-10s %-16s %10lld  %s%s", layers_[i]->name().c_str(),
-                  layers_[i]->type().c_str(), to_string(shapes_[i]).c_str(), static_cast<long long>(n),
-                  layers_[i]->describe().c_str(), frozen ? " (frozen)" : "");
-    out += line;
-  }
+  for (std::size_t i = 0; i < layers_.size(); ++i) table_rows(*layers_[i], shapes_[i], 0, out);
   std::snprintf(line, sizeof line, "\ntotal %lld parameters, %lld trainable", static_cast<long long>(parameter_count()),
                 static_cast<long long>(parameter_count(true)));
   return out + line;

@@ -6,8 +6,9 @@
 
 namespace pipeline {
 
-std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diagnostics& diag) {
-  auto model = std::make_unique<Model>(input);
+BuiltLayers build_layers(const Shape& input, const Value& layers, Diagnostics& diag) {
+  BuiltLayers built;
+  Shape shape = input;
   std::set<std::string> names;
   bool ok = true;
   std::size_t index = 0;
@@ -80,9 +81,14 @@ std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diag
       continue;  // later shapes depend on this layer: stop inferring, keep checking schemas
     }
     try {
-      model->add(info->create(name, params, model->output_shape()));
+      std::unique_ptr<Layer> layer = info->create(name, params, shape);
+      if (!layer) throw Error(ErrorCode::internal, "layer type " + type + ": create returned nothing");
+      shape = layer->output_shape(shape);
+      built.layers.push_back(std::move(layer));
+      built.shapes.push_back(shape);
     } catch (const Error& e) {
-      diag.error(where, e.message());
+      // A block reports the problem of its own item, located there.
+      diag.error(e.location().known() ? e.location() : where, e.message());
       ok = false;
     }
   }
@@ -90,15 +96,38 @@ std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diag
     diag.error(layers.location(), "a model needs at least one layer");
     ok = false;
   }
-  return ok ? std::move(model) : nullptr;
+  built.ok = ok;
+  return built;
+}
+
+std::unique_ptr<Model> build_model(const Shape& input, const Value& layers, Diagnostics& diag) {
+  BuiltLayers built = build_layers(input, layers, diag);
+  if (!built.ok) return nullptr;
+  auto model = std::make_unique<Model>(input);
+  for (auto& layer : built.layers) model->add(std::move(layer));
+  return model;
 }
 
 std::vector<ExtensionRef> layer_types_of(const Value& layers) {
   std::vector<ExtensionRef> out;
   if (!layers.is_list()) return out;
   for (const Value& item : layers.items()) {
-    if (item.is_string()) out.push_back({std::string(layer_kind), item.as_string()});
-    else if (item.is_map() && item.size() == 1) out.push_back({std::string(layer_kind), item.entries()[0].first});
+    std::string type;
+    const Value* args = nullptr;
+    if (item.is_string()) type = item.as_string();
+    else if (item.is_map() && item.size() == 1) {
+      type = item.entries()[0].first;
+      args = &item.entries()[0].second;
+    }
+    if (type.empty()) continue;
+    out.push_back({std::string(layer_kind), type});
+    // A block's layer lists (its parameters that are lists of any items) name layer types too.
+    const LayerInfo* info = find_layer_type(type);
+    if (!info || !args || !args->is_map()) continue;
+    for (const auto& spec : info->params)
+      if (spec.type == ParamType::list && spec.item_type == ParamType::any)
+        if (const Value* nested = args->find(spec.name))
+          for (auto& ref : layer_types_of(*nested)) out.push_back(std::move(ref));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "pipeline/model.hpp"
 #include "pipeline/rng.hpp"
 #include "pipeline/testing.hpp"
 
@@ -119,25 +120,31 @@ CheckResult check_layer_gradients(Layer& layer, const Shape& sample, const Gradi
     result.fail("backward: the input gradient has shape " + to_string(grad_x.shape()) + ", the input " + to_string(x.shape()));
     return result;
   }
+  // Every parameter of the layer and, for a block, of the layers inside it, with its path.
+  std::vector<std::pair<std::string, Parameter*>> params;
+  visit_layers(layer, "", 0, [&](const std::string& path, Layer& l, int) {
+    for (auto& p : l.parameters()) params.emplace_back(path.empty() ? p.name : path.substr(1) + "." + p.name, &p);
+  });
   // Copies: the probes run more forward passes, which may reuse the layer's buffers.
   std::vector<Tensor> grads;
-  for (const auto& p : layer.parameters()) grads.push_back(p.grad);
+  for (const auto& [_, p] : params) grads.push_back(p->grad);
 
   int tensors = 0;
   const TensorCheck input = check_tensor(layer, x, r, x, grad_x, eps, o, rng);
   report(result, "input gradient", input, o);
   int checked = input.checked, kinks = input.kinks;
   ++tensors;
-  for (std::size_t k = 0; k < layer.parameters().size(); ++k) {
-    Parameter& p = layer.parameters()[k];
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const std::string& name = params[k].first;
+    Parameter& p = *params[k].second;
     if (!p.trainable || p.buffer) continue;
     if (grads[k].shape() != p.value.shape()) {
-      result.fail("backward: the gradient of parameter '" + p.name + "' has shape " + to_string(grads[k].shape()) +
+      result.fail("backward: the gradient of parameter '" + name + "' has shape " + to_string(grads[k].shape()) +
                   ", the parameter " + to_string(p.value.shape()) + " (backward must size Parameter::grad)");
       continue;
     }
     const TensorCheck c = check_tensor(layer, x, r, p.value, grads[k], eps, o, rng);
-    report(result, "gradient of parameter '" + p.name + "'", c, o);
+    report(result, "gradient of parameter '" + name + "'", c, o);
     checked += c.checked;
     kinks += c.kinks;
     ++tensors;

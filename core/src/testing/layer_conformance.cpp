@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "pipeline/extensions.hpp"
+#include "pipeline/model.hpp"
 #include "pipeline/rng.hpp"
 #include "plugin/schema_lint.hpp"
 #include "testing/harness_impl.hpp"
@@ -83,14 +84,22 @@ void check_clone(Layer& layer, const Tensor& x, CheckResult& result) {
   if (copy->spec().canonical_json() != layer.spec().canonical_json())
     result.fail("clone: spec() differs from the original's (" + copy->spec().str() + " vs " + layer.spec().str() +
                 "): a cached model could not be rebuilt");
-  if (copy->parameters().size() != layer.parameters().size()) {
-    result.fail("clone: " + std::to_string(copy->parameters().size()) + " parameters, the original has " +
-                std::to_string(layer.parameters().size()));
+  // Every parameter of the layer and of the layers inside it (a block), in the same order.
+  auto all_params = [](Layer& l) {
+    std::vector<Parameter*> out;
+    visit_layers(l, "", 0, [&](const std::string&, Layer& m, int) {
+      for (auto& p : m.parameters()) out.push_back(&p);
+    });
+    return out;
+  };
+  const auto original = all_params(layer), copied = all_params(*copy);
+  if (copied.size() != original.size()) {
+    result.fail("clone: " + std::to_string(copied.size()) + " parameters, the original has " + std::to_string(original.size()));
     return;
   }
-  for (std::size_t k = 0; k < layer.parameters().size(); ++k) {
-    const auto& a = layer.parameters()[k];
-    const auto& b = copy->parameters()[k];
+  for (std::size_t k = 0; k < original.size(); ++k) {
+    const auto& a = *original[k];
+    const auto& b = *copied[k];
     if (a.name != b.name || a.value.values() != b.value.values() || a.trainable != b.trainable || a.buffer != b.buffer)
       result.fail("clone: parameter '" + a.name + "' differs from the original's");
   }
@@ -98,12 +107,11 @@ void check_clone(Layer& layer, const Tensor& x, CheckResult& result) {
   if (!close(forward(*copy, x, Mode::eval), before, 0, 0, at))
     result.fail("clone: evaluates differently from the original (at index " + std::to_string(at) + ")");
   // Deep: changing the original's parameters leaves the copy alone.
-  for (auto& p : layer.parameters())
-    for (float& v : p.value.values()) v += 1.0f;
+  for (Parameter* p : original)
+    for (float& v : p->value.values()) v += 1.0f;
   bool shared = false;
-  for (std::size_t k = 0; k < layer.parameters().size(); ++k)
-    shared = shared || (layer.parameters()[k].value.numel() > 0 &&
-                        copy->parameters()[k].value.values() == layer.parameters()[k].value.values());
+  for (std::size_t k = 0; k < original.size(); ++k)
+    shared = shared || (original[k]->value.numel() > 0 && copied[k]->value.values() == original[k]->value.values());
   if (shared) result.fail("clone: shares parameter storage with the original (not a deep copy)");
   if (!close(forward(*copy, x, Mode::eval), before, 0, 0, at))
     result.fail("clone: its output changed when the original's parameters did (not a deep copy)");
