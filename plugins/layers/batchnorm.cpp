@@ -23,6 +23,8 @@ class BatchNorm2d : public Layer {
     params_.push_back({"bias", Tensor({c.channels}), {}, true, false});
     params_.push_back({"running_mean", Tensor({c.channels}), {}, false, true});
     params_.push_back({"running_var", Tensor({c.channels}), {}, false, true});
+    // PyTorch's count of training batches, a scalar int64 in its state_dict.
+    params_.push_back({"num_batches_tracked", Tensor(Shape{}), {}, false, true, true});
     params_[0].value.fill(1.0f);
     params_[3].value.fill(1.0f);
   }
@@ -34,6 +36,7 @@ class BatchNorm2d : public Layer {
     params_[1].value.fill(0.0f);
     params_[2].value.fill(0.0f);
     params_[3].value.fill(1.0f);
+    params_[4].value.fill(0.0f);
   }
   std::string describe() const override {
     return std::string("eps ") + std::to_string(c_.eps) + (frozen_stats_ ? ", statistics frozen" : "");
@@ -70,6 +73,7 @@ class BatchNorm2d : public Layer {
     }
     p.forward.execute(stream(), args);
     if (batch_stats) {
+      params_[4].value.data()[0] += 1.0f;
       // Running statistics as PyTorch keeps them: the variance is the unbiased estimate.
       const double count = static_cast<double>(n * c_.height * c_.width);
       const float m = static_cast<float>(c_.momentum);

@@ -3,6 +3,8 @@
 // we read PyTorch's.
 #include <fnmatch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "pipeline/safetensors.hpp"
@@ -25,9 +27,13 @@ class SaveModel : public Stage {
     auto input = ctx.input_as<Model>("model");
     std::shared_ptr<Model> model = input->clone();  // named_parameters() needs a mutable model
     std::vector<std::pair<std::string, const Tensor*>> tensors;
-    for (const auto& np : model->named_parameters()) tensors.emplace_back(np.name, &np.param->value);
+    std::set<std::string> integers;  // num_batches_tracked: int64 in PyTorch's state_dict
+    for (const auto& np : model->named_parameters()) {
+      tensors.emplace_back(np.name, &np.param->value);
+      if (np.param->integer) integers.insert(np.name);
+    }
     if (!path_.parent_path().empty()) std::filesystem::create_directories(path_.parent_path());
-    write_safetensors(path_, tensors, {{"format", "pt"}, {"writer", "pipeline " PIPELINE_VERSION_STRING}});
+    write_safetensors(path_, tensors, {{"format", "pt"}, {"writer", "pipeline " PIPELINE_VERSION_STRING}}, integers);
     ctx.log("saved " + std::to_string(tensors.size()) + " tensors to " + path_.string());
     ctx.metric("tensors", Value::integer(static_cast<std::int64_t>(tensors.size())));
   }
@@ -53,20 +59,33 @@ class LoadModel : public Stage {
       const std::string key = prefix_ + np.name;
       const SafetensorsEntry* t = file.find(key);
       if (!t) {
-        if (strict_) problems.push_back("missing tensor '" + key + "'");
+        // As PyTorch's BatchNorm loads checkpoints from before it tracked batches, a missing
+        // count is not an error.
+        if (strict_ && !np.param->integer) problems.push_back("missing tensor '" + key + "'");
         continue;
       }
       used.insert(key);
-      if (t->dtype != "F32") {
-        problems.push_back("tensor '" + key + "' is " + t->dtype + ", expected F32");
-        continue;
-      }
       if (t->shape != np.param->value.shape()) {
         problems.push_back("tensor '" + key + "' has shape " + to_string(t->shape) + ", the model's " + np.name +
                            " is " + to_string(np.param->value.shape()));
         continue;
       }
-      np.param->value.values() = t->f32;
+      if (np.param->integer && t->dtype == "I64") {
+        std::vector<float> values;
+        for (auto v : t->i64) values.push_back(static_cast<float>(v));
+        np.param->value.values() = std::move(values);
+      } else if (t->dtype == "F32") {
+        np.param->value.values() = t->f32;
+      } else {
+        problems.push_back("tensor '" + key + "' is " + t->dtype + ", expected " + (np.param->integer ? "I64" : "F32"));
+        continue;
+      }
+      // Weights that are not numbers would train and score as garbage: refuse them here.
+      if (std::any_of(np.param->value.values().begin(), np.param->value.values().end(),
+                      [](float v) { return !std::isfinite(v); })) {
+        problems.push_back("tensor '" + key + "' holds NaN or infinite values");
+        continue;
+      }
       ++loaded;
     }
     for (const auto& t : file.tensors)
@@ -114,7 +133,7 @@ StageInfo load_model_stage() {
                    std::string("")),
       param_bool("strict", "every parameter must be in the file and every tensor in the model", true),
       param_list("ignore", "names (globs) of tensors in the file that are not parameters", ParamType::string,
-                 Value::list({Value::string("*.num_batches_tracked")})),
+                 Value::list()),
   };
   info.create = [](const Params& p) { return std::make_unique<LoadModel>(p); };
   info.uses_seed = [](const Params&) { return false; };  // nothing random: shared across seeds

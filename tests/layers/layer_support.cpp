@@ -16,7 +16,8 @@ void register_layer_types() {
     using namespace pipeline::layers;
     std::vector<pipeline::LayerInfo> layers = {conv2d_layer(), maxpool2d_layer(), avgpool2d_layer(),
                                                linear_layer(), flatten_layer(), dropout_layer(),
-                                               batchnorm2d_layer()};
+                                               batchnorm2d_layer(), adaptive_avgpool2d_layer(), sequential_layer(),
+                                               residual_layer()};
     for (auto& l : activation_layers()) layers.push_back(l);
     for (auto& l : recurrent_layers()) layers.push_back(l);
     auto* s = new pipeline::PluginSet;  // lives for the whole test process

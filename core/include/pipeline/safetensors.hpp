@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,7 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file);
 // must be unique and not "__metadata__", as must metadata keys; otherwise Error(internal).
 void write_safetensors(const std::filesystem::path& file,
                        const std::vector<std::pair<std::string, const Tensor*>>& tensors,
-                       const std::vector<std::pair<std::string, std::string>>& metadata = {});
+                       const std::vector<std::pair<std::string, std::string>>& metadata = {},
+                       const std::set<std::string>& integer_tensors = {});
 
 }  // namespace pipeline

@@ -102,6 +102,10 @@ struct StageInfo {
   // content key covers each one's plugin. A model stage lists the layer types of its `layers:`.
   // The runner checks it: a stage that looks up an extension it did not declare is not cached.
   std::function<std::vector<ExtensionRef>(const Params&)> extensions;
+  // Files and folders the stage reads besides its .existing() path parameters (a model's
+  // architecture file, an image folder): the content key covers each (every file in a folder,
+  // recursively, by size and modification time), so editing one reruns the stage.
+  std::function<std::vector<std::filesystem::path>(const Params&)> files;
   // Parameter maps with which the testkit and `pipeline check-plugin` can run the stage on
   // synthetic inputs (needed when a parameter is required). Empty: the defaults.
   std::vector<Value> examples;

@@ -82,5 +82,8 @@ const char* to_string(Value::Kind kind);
 // Parses a YAML (or JSON) snippet such as "{out: 4, kernel: 3}" or "[1, 28, 28]" into a Value:
 // for examples in a plugin's info and for tests. Throws Error(config_syntax) when it is not YAML.
 Value parse_value(std::string_view yaml_text);
+// Reads a YAML file into a Value whose nodes carry FILE:LINE:COL locations; throws
+// Error(config_syntax) at the first syntax error, Error(io) when it cannot be read.
+Value parse_yaml_file(const std::string& file);
 
 }  // namespace pipeline

@@ -147,4 +147,11 @@ Value parse_value(std::string_view yaml_text) {
   return v;
 }
 
+Value parse_yaml_file(const std::string& file) {
+  std::vector<Error> errors;
+  Value v = config::read_yaml_file(file, file, errors);
+  if (!errors.empty()) throw errors.front();
+  return v;
+}
+
 }  // namespace pipeline

@@ -493,6 +493,26 @@ std::string describe_extension(const ExtensionRef& ref) {
 }
 
 namespace {
+// A file by size and modification time; a folder by every file below it, in name order.
+Value file_fingerprint(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto one = [&](const fs::path& f) {
+    const auto size = fs::file_size(f, ec);
+    const auto time = fs::last_write_time(f, ec).time_since_epoch().count();
+    return std::to_string(ec ? 0 : size) + "@" + std::to_string(time);
+  };
+  if (!fs::is_directory(path, ec)) return Value::string(one(path));
+  std::vector<fs::path> entries;
+  for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec)) entries.push_back(it->path());
+  std::sort(entries.begin(), entries.end());
+  std::string listing;
+  for (const auto& f : entries) listing += fs::relative(f, path, ec).string() + "=" + one(f) + "\n";
+  return Value::string(sha256_hex(listing));
+}
+
 // Keys in topological order, so every producer's key is known before its consumers'.
 void compute_keys(Plan& plan) {
   for (auto& s : plan.stages) {
@@ -524,6 +544,13 @@ void compute_keys(Plan& plan) {
         const auto time = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
         files.set(spec.name, Value::string(std::to_string(size) + "@" + std::to_string(time)));
       }
+    if (s.type->info.files) {
+      try {
+        for (const auto& f : s.type->info.files(s.params)) files.set("file:" + f.string(), file_fingerprint(f));
+      } catch (const std::exception&) {
+        // Parameters that validation rejects: nothing runs with them.
+      }
+    }
     k.set("files", files);
     Value inputs = Value::map();
     for (const auto& in : s.inputs)

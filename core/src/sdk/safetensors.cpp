@@ -6,6 +6,8 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+
+#include <cmath>
 #include <set>
 
 #include "pipeline/error.hpp"
@@ -272,7 +274,8 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file) {
 
 void write_safetensors(const std::filesystem::path& file,
                        const std::vector<std::pair<std::string, const Tensor*>>& tensors,
-                       const std::vector<std::pair<std::string, std::string>>& metadata) {
+                       const std::vector<std::pair<std::string, std::string>>& metadata,
+                       const std::set<std::string>& integer_tensors) {
   const auto misuse = [&](const std::string& what) {
     throw Error(ErrorCode::internal, file.string() + ": cannot write safetensors: " + what);
   };
@@ -300,8 +303,9 @@ void write_safetensors(const std::filesystem::path& file,
         misuse(tensor_named(name) + " of shape " + to_string(shape) + " holds " +
                std::to_string(tensor->values().size()) + " values");
       }
-      const std::uint64_t end = offset + tensor->values().size() * sizeof(float);
-      Json entry = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", Json::array({offset, end})}};
+      const bool integer = integer_tensors.count(name) > 0;
+      const std::uint64_t end = offset + tensor->values().size() * (integer ? sizeof(std::int64_t) : sizeof(float));
+      Json entry = {{"dtype", integer ? "I64" : "F32"}, {"shape", shape}, {"data_offsets", Json::array({offset, end})}};
       if (header.size() > 1) header += ",";
       header += Json(name).dump() + ":" + entry.dump();
       offset = end;
@@ -321,6 +325,13 @@ void write_safetensors(const std::filesystem::path& file,
     out.write(length_field.data(), length_field.size());
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     for (const auto& [name, tensor] : tensors) {
+      if (integer_tensors.count(name)) {
+        // Counts kept in floats, written as PyTorch's int64 (little-endian, as the format is).
+        std::vector<std::int64_t> values;
+        for (float v : tensor->values()) values.push_back(static_cast<std::int64_t>(std::llround(v)));
+        out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(std::int64_t)));
+        continue;
+      }
       out.write(reinterpret_cast<const char*>(tensor->data()),
                 static_cast<std::streamsize>(tensor->values().size() * sizeof(float)));
     }
