@@ -6,9 +6,26 @@ namespace pipeline::layers {
 
 LayerChain LayerChain::clone() const {
   LayerChain copy;
+  copy.input_ = input_;
   for (const auto& l : layers_) copy.layers_.push_back(l->clone());
-  copy.shapes_ = shapes_;
   return copy;
+}
+
+Shape LayerChain::output_shape_of(std::size_t i) const {
+  Shape shape = input_;
+  for (std::size_t k = 0; k <= i && k < layers_.size(); ++k) shape = layers_[k]->output_shape(shape);
+  return shape;
+}
+
+void LayerChain::replace(std::size_t i, std::unique_ptr<Layer> layer) {
+  std::swap(layers_.at(i), layer);
+  try {
+    output_shape_of(layers_.size() - 1);  // every later layer must accept the new output
+  } catch (...) {
+    std::swap(layers_.at(i), layer);
+    throw;
+  }
+  activations_.clear();
 }
 
 void LayerChain::initialize(Rng& rng) {
@@ -52,7 +69,7 @@ LayerChain build_chain(const Shape& input, const Value& layers) {
   ThrowingDiagnostics diag;
   BuiltLayers built = build_layers(input, layers, diag);
   if (!built.ok) throw Error(ErrorCode::config_schema, "the block's layers do not fit", layers.location());
-  return LayerChain(std::move(built));
+  return LayerChain(input, std::move(built));
 }
 
 }  // namespace pipeline::layers

@@ -13,14 +13,17 @@ namespace pipeline::layers {
 class LayerChain {
  public:
   LayerChain() = default;
-  explicit LayerChain(BuiltLayers built) : layers_(std::move(built.layers)), shapes_(std::move(built.shapes)) {}
+  LayerChain(const Shape& input, BuiltLayers built) : input_(input), layers_(std::move(built.layers)) {}
   LayerChain clone() const;
 
   bool empty() const { return layers_.empty(); }
   std::size_t size() const { return layers_.size(); }
   Layer& layer(std::size_t i) { return *layers_[i]; }
   const Layer& layer(std::size_t i) const { return *layers_[i]; }
-  const Shape& output_shape_of(std::size_t i) const { return shapes_[i]; }
+  // Computed from the input shape each time, so they stay right after a child is replaced.
+  Shape output_shape_of(std::size_t i) const;
+  // Replaces layer i; throws Error when the later layers do not accept its output.
+  void replace(std::size_t i, std::unique_ptr<Layer> layer);
 
   void initialize(Rng& rng);
   // `input` and `output` must outlive the next backward, as for a layer.
@@ -31,8 +34,8 @@ class LayerChain {
   bool same_in_training_and_evaluation() const;
 
  private:
+  Shape input_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  std::vector<Shape> shapes_;
   std::vector<Tensor> activations_;  // outputs of all but the last layer
   Tensor scratch_a_, scratch_b_;
 };

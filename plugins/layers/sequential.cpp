@@ -34,6 +34,7 @@ class Sequential : public Layer {
   std::size_t child_count() const override { return chain_.size(); }
   Layer& child(std::size_t i) override { return chain_.layer(i); }
   Shape child_output_shape(std::size_t i) const override { return chain_.output_shape_of(i); }
+  void replace_child(std::size_t i, std::unique_ptr<Layer> layer) override { chain_.replace(i, std::move(layer)); }
   std::string describe() const override { return std::to_string(chain_.size()) + " layers"; }
 
  protected:

@@ -63,8 +63,13 @@ std::vector<SelectedModule> select_modules(Model& model, const Params& p) {
       chosen.insert(top[i]);
     }
   }
+  // The outermost selected modules only: a block acts on everything inside it.
   std::vector<SelectedModule> out;
-  for (std::size_t m : chosen) out.push_back({modules[m].path, modules[m].layer});
+  for (std::size_t m : chosen) {
+    const std::string& path = modules[m].path;
+    const bool inside = !out.empty() && path.rfind(out.back().path + ".", 0) == 0;
+    if (!inside) out.push_back({path, modules[m].layer});
+  }
   return out;
 }
 

@@ -18,8 +18,8 @@ struct SelectedModule {
   std::string path;
   Layer* layer;
 };
-// The selected modules, in model order (a block and modules inside it may both appear); an error
-// names a glob or index that matches nothing.
+// The outermost selected modules, in model order (a block stands for everything inside it); an
+// error names a glob or index that matches nothing.
 std::vector<SelectedModule> select_modules(Model& model, const Params& params);
 
 }  // namespace pipeline::transfer

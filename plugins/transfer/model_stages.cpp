@@ -41,37 +41,37 @@ class ReplaceHead : public Stage {
   explicit ReplaceHead(const Params& p) : params_(p) {}
   void run(StageContext& ctx) override {
     std::shared_ptr<Model> model = ctx.input_as<Model>("model")->clone();
-    std::ptrdiff_t index = -1;
-    if (params_.has("layer")) {
-      index = model->find(params_.get_string("layer"));
-      if (index < 0)
-        throw Error(ErrorCode::config_schema, "the model has no layer '" + params_.get_string("layer") + "'",
-                    params_.location("layer"));
-    } else {
-      for (std::size_t i = model->size(); i-- > 0 && index < 0;)
-        if (model->layer(i).type() == "linear") index = static_cast<std::ptrdiff_t>(i);
-      if (index < 0) throw Error(ErrorCode::config_schema, "the model has no linear layer to replace");
-    }
-    const auto i = static_cast<std::size_t>(index);
-    const Layer& old = model->layer(i);
-    if (old.type() != "linear")
-      throw Error(ErrorCode::config_schema, "replace_head replaces a linear layer; '" + old.name() + "' is " + old.type(),
+    // The head by path ("fc", "classifier.1"), else the last linear module anywhere.
+    std::string path;
+    const Layer* old = nullptr;
+    for (const auto& m : model->modules())
+      if (params_.has("layer") ? m.path == params_.get_string("layer") : m.layer->type() == "linear") {
+        path = m.path;
+        old = m.layer;
+      }
+    if (!old)
+      throw Error(ErrorCode::config_schema,
+                  params_.has("layer") ? "the model has no layer '" + params_.get_string("layer") + "'"
+                                       : std::string("the model has no linear layer to replace"),
+                  params_.has("layer") ? params_.location("layer") : Location{});
+    if (old->type() != "linear")
+      throw Error(ErrorCode::config_schema, "replace_head replaces a linear layer; '" + path + "' is " + old->type(),
                   params_.location("layer"));
     const LayerInfo* linear = find_layer_type("linear");
     if (!linear) throw Error(ErrorCode::internal, "no 'linear' layer type is registered");
     Value given = Value::map();
     given.set("out", Value::integer(params_.get_int("classes")));
-    given.set("bias", Value::boolean(old.parameters().size() > 1));
+    given.set("bias", Value::boolean(old->parameters().size() > 1));
     ThrowingDiagnostics diag;
     const Params head_params = check_params(linear->params, given, "replace_head", {}, "/", diag);
-    const Shape in = i == 0 ? model->input_shape() : model->output_shape_of(i - 1);
-    const std::string name = params_.get_string("name").empty() ? old.name() : params_.get_string("name");
+    const Shape in = model->input_shape_of(path);
+    const std::string name = params_.get_string("name").empty() ? old->name() : params_.get_string("name");
     auto head = linear->create(name, head_params, in);
     Rng rng(ctx.seed());
     head->initialize(rng);
     // Model::replace destroys the old layer: take what the log line needs first.
-    const std::string old_name = old.name();
-    model->replace(i, std::move(head));
+    const std::string old_name = path;
+    model->replace(path, std::move(head));
     ctx.log("replaced '" + old_name + "' with a fresh linear '" + name + "' of " +
             std::to_string(params_.get_int("classes")) + " outputs");
     ctx.set_output("model", std::shared_ptr<const Model>(model));
@@ -131,7 +131,7 @@ StageInfo replace_head_stage() {
   info.outputs = {{"model", "model", "a copy with the new head, initialised from the stage's seed"}};
   info.params = {
       param_int("classes", "outputs of the new layer").range(1, 1 << 24),
-      param_string("layer", "the layer to replace; default: the last linear layer").optional_value(),
+      param_string("layer", "the layer to replace, by module path (fc, classifier.1); default: the last linear layer").optional_value(),
       param_string("name", "name of the new layer; default: the replaced layer's", std::string("")),
   };
   info.create = [](const Params& p) { return std::make_unique<ReplaceHead>(p); };

@@ -85,6 +85,9 @@ class Layer {
   const Layer& child(std::size_t i) const { return const_cast<Layer*>(this)->child(i); }
   // The output sample shape of child i, for the model table (empty when the block does not say).
   virtual Shape child_output_shape(std::size_t /*i*/) const { return {}; }
+  // Replaces child i (replace_head on a head inside a block); throws Error when the block cannot
+  // or the layers after it do not accept the new one's output.
+  virtual void replace_child(std::size_t i, std::unique_ptr<Layer> layer);
 
   // This layer's own parameters (a block's are its children's: see Model::named_parameters).
   std::vector<Parameter>& parameters() { return params_; }

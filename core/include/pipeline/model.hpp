@@ -28,6 +28,12 @@ class Model : public Artifact {
   void add(std::unique_ptr<Layer> layer);
   // Replaces the layer at index i (same input shape; later layers must accept its output).
   void replace(std::size_t i, std::unique_ptr<Layer> layer);
+  // Replaces the module at a path ("fc", "classifier.1"), at the top level or inside a block that
+  // can replace its layers; later shapes are checked. Throws Error when the path names no module.
+  void replace(const std::string& path, std::unique_ptr<Layer> layer);
+  // The input sample shape of the module at a path (its parent's input, or the previous
+  // sibling's output).
+  Shape input_shape_of(const std::string& path);
   // Drops every layer after index i.
   void truncate_after(std::size_t i);
   std::unique_ptr<Model> clone() const;

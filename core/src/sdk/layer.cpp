@@ -27,6 +27,10 @@ Layer& Layer::child(std::size_t i) {
   throw Error(ErrorCode::internal, "layer '" + name_ + "' (" + type_ + ") has no child " + std::to_string(i));
 }
 
+void Layer::replace_child(std::size_t, std::unique_ptr<Layer>) {
+  throw Error(ErrorCode::config_schema, "layer '" + name_ + "' (" + type_ + ") cannot replace its layers");
+}
+
 bool Layer::has_trainable_parameters() const {
   for (const auto& p : params_)
     if (p.trainable && !p.buffer) return true;

@@ -24,6 +24,46 @@ void Model::replace(std::size_t i, std::unique_ptr<Layer> layer) {
   activations_.clear();
 }
 
+namespace {
+// The parent of the module at `path` and the child's index in it; null parent for a top-level one.
+std::pair<Layer*, std::size_t> locate(Model& model, const std::string& path) {
+  const auto dot = path.rfind('.');
+  if (dot == std::string::npos) {
+    const auto i = model.find(path);
+    if (i < 0) throw Error(ErrorCode::config_schema, "the model has no layer '" + path + "'");
+    return {nullptr, static_cast<std::size_t>(i)};
+  }
+  const std::string parent_path = path.substr(0, dot), name = path.substr(dot + 1);
+  for (const auto& m : model.modules())
+    if (m.path == parent_path)
+      for (std::size_t c = 0; c < m.layer->child_count(); ++c)
+        if (m.layer->child(c).name() == name) return {m.layer, c};
+  throw Error(ErrorCode::config_schema, "the model has no module '" + path + "'");
+}
+}  // namespace
+
+void Model::replace(const std::string& path, std::unique_ptr<Layer> layer) {
+  auto [parent, index] = locate(*this, path);
+  if (!parent) {
+    replace(index, std::move(layer));
+    return;
+  }
+  parent->replace_child(index, std::move(layer));
+  // The enclosing blocks compute their shapes from their children: only the top level stores them.
+  std::vector<Shape> shapes;
+  Shape in = input_shape_;
+  for (const auto& l : layers_) shapes.push_back(in = l->output_shape(in));
+  shapes_ = std::move(shapes);
+  activations_.clear();
+}
+
+Shape Model::input_shape_of(const std::string& path) {
+  auto [parent, index] = locate(*this, path);
+  if (!parent) return index == 0 ? input_shape_ : shapes_.at(index - 1);
+  if (index > 0) return parent->child_output_shape(index - 1);
+  return input_shape_of(path.substr(0, path.rfind('.')));
+}
+
 void Model::truncate_after(std::size_t i) {
   layers_.resize(i + 1);
   shapes_.resize(i + 1);
