@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the project needs to build, test and run its examples, the
-# compiler and cmake included (a debootstrap minbase system has neither). Idempotent: a second run
-# installs nothing and does not touch the network.
+# Installs every Debian 12 package the project needs to build and run its examples, the compiler
+# and cmake included (a debootstrap minbase system has neither); with --test, also what only the
+# test suite needs. Idempotent: a second run installs nothing and does not touch the network.
+#
+#   bash scripts/install-deps.sh          # build and run
+#   bash scripts/install-deps.sh --test   # and run every test
 set -euo pipefail
+
+with_tests=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_tests=true ;;
+    *) echo "install-deps: unknown option '$arg' (use --test)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   g++ cmake make                    # toolchain
@@ -15,6 +26,15 @@ packages=(
   nlohmann-json3-dev                # run records
   dataset-fashion-mnist             # the real data: /usr/share/datasets/fashion-mnist
 )
+
+# Only for tests: torchvision writes the checkpoints that the compatibility test loads (never a
+# run-time dependency of the tool).
+test_packages=(
+  python3-torch python3-torchvision libopenblas0-pthread
+)
+if $with_tests; then
+  packages+=("${test_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do

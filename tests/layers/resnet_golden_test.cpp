@@ -14,6 +14,7 @@
 #include "pipeline/model_builder.hpp"
 #include "pipeline/safetensors.hpp"
 #include "pipeline/schema.hpp"
+#include "pipeline/testing.hpp"
 
 using namespace pipeline;
 
@@ -117,4 +118,29 @@ TEST_CASE("ResNet-18 matches torchvision: eval, training forward, loss, gradient
   // PyTorch counts the batch: num_batches_tracked goes from the file's value up by one.
   for (auto& np : model->named_parameters())
     if (np.name == "bn1.num_batches_tracked") CHECK(np.param->value.values()[0] == golden.find(np.name)->i64[0] + 1);
+}
+
+TEST_CASE("a small ResNet's training step matches finite differences", "[resnet][gradients]") {
+  // The whole network as one block, checked by the testkit: batch-statistics BatchNorm, a
+  // projection and an identity shortcut, relu after the sums, adaptive pooling, the head.
+  test::register_layer_types();
+  const Value net = parse_value(R"({layers: [
+      {conv2d: {name: conv1, out: 4, kernel: 3, padding: 1, bias: false}}, {batchnorm2d: {name: bn1}}, {relu: {name: relu}},
+      {residual: {name: block1, layers: [{conv2d: {name: conv1, out: 6, kernel: 3, stride: 2, padding: 1, bias: false}},
+                                         {batchnorm2d: {name: bn1}}, {relu: {name: relu1}},
+                                         {conv2d: {name: conv2, out: 6, kernel: 3, padding: 1, bias: false}}, {batchnorm2d: {name: bn2}}],
+                  shortcut: [{conv2d: {name: "0", out: 6, kernel: 1, stride: 2, bias: false}}, {batchnorm2d: {name: "1"}}],
+                  after: [{relu: {name: relu}}]}},
+      {residual: {name: block2, layers: [{conv2d: {name: conv1, out: 6, kernel: 3, padding: 1, bias: false}}, {batchnorm2d: {name: bn1}}],
+                  after: [{relu: {name: relu}}]}},
+      {adaptive_avgpool2d: {name: avgpool}}, {flatten: {name: flatten}}, {linear: {name: fc, out: 3}}]})");
+  auto layer = testing::make_layer("sequential", net, {2, 6, 6}, 5);
+  testing::GradientCheckOptions options;
+  options.batch = 3;
+  options.max_coordinates = 16;
+  options.eps = 1e-3;
+  const auto result = testing::check_layer_gradients(*layer, {2, 6, 6}, options);
+  INFO(result.text());
+  CHECK(result.ok());
+  std::printf("small resnet: %s\n", result.notes.front().c_str());
 }
