@@ -23,6 +23,7 @@ packages=(
   libboost-dev                      # Boost.DLL (header-only)
   catch2                            # tests
   zlib1g-dev                        # gzipped IDX files
+  libpng-dev libjpeg62-turbo-dev    # image folders (PNG, JPEG)
   nlohmann-json3-dev                # run records
   dataset-fashion-mnist             # the real data: /usr/share/datasets/fashion-mnist
 )

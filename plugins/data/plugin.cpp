@@ -12,6 +12,8 @@ void register_data_stages(pipeline::Registry& registry) {
   registry.add_stage(pipeline::data::long_tail_stage());
   registry.add_stage(pipeline::data::split_stage());
   registry.add_stage(pipeline::data::concat_stage());
+  registry.add_stage(pipeline::data::image_folder_stage());
+  registry.add_stage(pipeline::data::save_image_folder_stage());
 }
 }  // namespace
 

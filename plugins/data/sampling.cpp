@@ -110,8 +110,9 @@ std::vector<ParamSpec> sampling_params(std::int64_t max_label) {
 }
 
 void select_and_split(const std::vector<std::int32_t>& labels, const Params& params, std::uint64_t seed,
-                      const std::string& source, Selection& train, Selection& test) {
-  Selection selected = select_classes(labels, params.get_int_list("classes"), {}, source);
+                      const std::string& source, Selection& train, Selection& test,
+                      const std::vector<std::string>& source_names) {
+  Selection selected = select_classes(labels, params.get_int_list("classes"), source_names, source);
   Rng rng(seed);
   if (const auto k = params.get_int("per_class"); k > 0) selected = take_per_class(selected, k, rng, source);
   split_stratified(selected, params.get_float("test_fraction"), rng, train, test);

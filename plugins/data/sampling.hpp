@@ -35,6 +35,7 @@ std::vector<ParamSpec> sampling_params(std::int64_t max_label);
 // What those parameters ask, in order: keep and relabel classes, take per_class of each, split off
 // test_fraction of each class, all from one generator seeded with `seed`.
 void select_and_split(const std::vector<std::int32_t>& labels, const Params& params, std::uint64_t seed,
-                      const std::string& source, Selection& train, Selection& test);
+                      const std::string& source, Selection& train, Selection& test,
+                      const std::vector<std::string>& source_names = {});
 
 }  // namespace pipeline::data

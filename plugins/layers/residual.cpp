@@ -97,6 +97,32 @@ class Residual : public Layer {
   Tensor body_out_, shortcut_out_, sum_, grad_sum_, grad_body_, grad_shortcut_;
 };
 
+// Unnamed items of 'after' are named as if they continued the body's list (type and position), so
+// they cannot clash with the body's default names.
+Value continue_names(const Value& items, std::size_t offset) {
+  Value out = Value::list();
+  std::size_t position = offset;
+  for (const Value& item : items.items()) {
+    ++position;
+    std::string type;
+    Value args = Value::map();
+    if (item.is_string()) type = item.as_string();
+    else if (item.is_map() && item.size() == 1 && (item.entries()[0].second.is_map() || item.entries()[0].second.is_null())) {
+      type = item.entries()[0].first;
+      if (item.entries()[0].second.is_map()) args = item.entries()[0].second;
+    }
+    if (type.empty() || args.find("name")) {
+      out.push_back(item);
+      continue;
+    }
+    args.set("name", Value::string(type + std::to_string(position)));
+    Value named = Value::map();
+    named.set(type, args.at(item.location()), item.location());
+    out.push_back(named.at(item.location()));
+  }
+  return out.at(items.location());
+}
+
 }  // namespace
 
 LayerInfo residual_layer() {
@@ -108,7 +134,8 @@ LayerInfo residual_layer() {
       param_list("shortcut", "the projection's layers (torchvision's downsample); empty: the identity", ParamType::any,
                  Value::list()),
       param_string("shortcut_name", "the projection's name in module paths", std::string("downsample")),
-      param_list("after", "layers applied to the sum (e.g. [relu])", ParamType::any, Value::list()),
+      param_list("after", "layers applied to the sum (e.g. [relu]); unnamed ones are numbered after the body's", ParamType::any,
+                 Value::list()),
   };
   info.create = [](const std::string& name, const Params& p, const Shape& input) -> std::unique_ptr<Layer> {
     const Value& body_items = p.get("layers");
@@ -132,7 +159,7 @@ LayerInfo residual_layer() {
                       to_string(shortcut_out) + (p.get("shortcut").items().empty() ? " (the identity)" : "") +
                       "; add or fix a shortcut projection",
                   body_items.location());
-    LayerChain after = p.get("after").items().empty() ? LayerChain() : build_chain(body_out, p.get("after"));
+    LayerChain after = p.get("after").items().empty() ? LayerChain() : build_chain(body_out, continue_names(p.get("after"), body.size()));
     std::set<std::string> names;
     auto unique = [&](const std::string& child) {
       if (!names.insert(child).second)
