@@ -80,7 +80,7 @@ TEST_CASE("plugins and inspect describe what is loaded", "[cli]") {
   auto p = test::run_cli({"plugins"});
   CHECK(p.exit_code == 0);
   CHECK(p.out.find("data " PIPELINE_VERSION_STRING) == 0);
-  CHECK(p.out.find("stages: concat csv_dataset dataset_stats idx_dataset long_tail split subset") != std::string::npos);
+  CHECK(p.out.find("stages: concat csv_dataset dataset_stats idx_dataset image_folder long_tail save_image_folder split subset") != std::string::npos);
   auto i = test::run_cli({"inspect", "idx_dataset"});
   CHECK(i.exit_code == 0);
   for (const char* param : {"images", "labels", "classes", "per_class", "test_fraction"})
