@@ -55,18 +55,10 @@ OptimizerChoice choose_optimizer(const Params& training, Diagnostics& diag) {
     for (const auto& [key, value] : own.entries()) given.set(key, value, own.key_location(key));
     given.at(own.location());
   }
-  struct Counting : Diagnostics {
-    Diagnostics* inner = nullptr;
-    int errors = 0;
-    void error(const Location& l, const std::string& m) override {
-      ++errors;
-      inner->error(l, m);
-    }
-  } counting;
-  counting.inner = &diag;
+  CountingDiagnostics counting(diag);
   OptimizerChoice choice{*info, check_params(info->params, given, "optimizer '" + name + "'",
                                              training.location("optimizer"), "/", counting)};
-  if (counting.errors == 0 && info->check) info->check(choice.params, diag);
+  if (counting.errors() == 0 && info->check) info->check(choice.params, diag);
   return choice;
 }
 

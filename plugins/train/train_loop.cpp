@@ -32,6 +32,10 @@ std::vector<ParamSpec> training_params(double default_lr) {
       param_float("label_smoothing", "cross-entropy label smoothing", 0.0).range(0, 1),
       param_list("class_weights", "cross-entropy weight per class; empty: all 1", ParamType::real, Value::list())
           .range(0, 1e6),
+      param_list("augment",
+                 "transforms of each training sample, drawn anew every epoch from the stage seed: random_resized_crop, "
+                 "horizontal_flip, random_crop, normalize (e.g. [{random_crop: {size: 28, padding: 4}}, horizontal_flip])",
+                 ParamType::any, Value::list()),
   };
   const auto optimizer = optimizer_choice_params();
   params.insert(params.begin() + 5, optimizer.begin(), optimizer.end());  // after lr
@@ -47,6 +51,7 @@ TrainOptions training_options(const Params& p) {
   o.clip_norm = p.get_float("clip_norm");
   ThrowingDiagnostics diag;
   o.optimizer = choose_optimizer(p, diag);
+  o.augment = data::Augmentation::parse(p.get("augment"), diag);
   o.schedule.kind = p.get_string("schedule");
   o.schedule.lr = p.get_float("lr");
   o.schedule.step_epochs = p.get_int("step_epochs");
@@ -79,6 +84,7 @@ void read_transfer_options(const Params& p, TrainOptions& o) {
 
 void check_training_params(const Params& p, Diagnostics& diag) {
   choose_optimizer(p, diag);
+  data::Augmentation::parse(p.get("augment"), diag);
   if (p.has("lr_multipliers"))
     for (const auto& [glob, scale] : p.get("lr_multipliers").entries())
       if (!scale.is_number() || scale.as_float() < 0)
@@ -182,8 +188,17 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   double seconds_total = 0;
   std::shared_ptr<Dataset> features;  // outputs of the cached prefix, when there is one
   std::size_t cached = 0;             // the layer the cached features feed
+  if (!o.augment.empty()) {
+    const Shape augmented = o.augment.output_shape(data.sample_shape());
+    if (augmented != model.input_shape())
+      throw Error(ErrorCode::data_format, "augmentation turns samples of " + to_string(data.sample_shape()) + " into " +
+                                              to_string(augmented) + ", but the model takes " + to_string(model.input_shape()));
+    if (o.cache_features && cacheable_prefix(model) > 0)
+      ctx.log("augmentation changes the inputs every epoch: the frozen layers' outputs are not cached");
+  }
+  Tensor augmented;
   auto refresh_cache = [&] {
-    const std::size_t k = o.cache_features ? cacheable_prefix(model) : 0;
+    const std::size_t k = o.cache_features && o.augment.empty() ? cacheable_prefix(model) : 0;
     if (k == cached) return;
     cached = k;
     features = k ? prefix_features(model, k, data, o.eval_batch_size, ctx) : nullptr;
@@ -205,6 +220,9 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     const Dataset& source = features ? *features : data;
     std::iota(order.begin(), order.end(), 0);
     if (o.shuffle) rng.shuffle(order);
+    // Each epoch's augmentation draws from its own stream: the same stage seed and epoch give the
+    // same transforms, whatever happened before.
+    Rng augment_rng(derive_seed(ctx.seed(), "augment:epoch" + std::to_string(epoch)));
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0;
@@ -212,7 +230,12 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
       ctx.throw_if_stopped();
       const std::int64_t end = std::min(data.size(), begin + o.batch_size);
       gather_batch(source, order, begin, end, x, labels);
-      model.forward(x, logits, Mode::train, cached);
+      const Tensor* input = &x;
+      if (!o.augment.empty()) {
+        o.augment.apply(x, augmented, augment_rng);
+        input = &augmented;
+      }
+      model.forward(*input, logits, Mode::train, cached);
       const double loss = ce(logits, labels.data(), &grad);
       if (!std::isfinite(loss))
         throw Error(ErrorCode::stage_failed, "the loss diverged (" + std::to_string(loss) + ") at epoch " +

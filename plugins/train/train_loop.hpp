@@ -6,6 +6,7 @@
 #include <string>
 
 #include "loss.hpp"
+#include "augmentation.hpp"
 #include "optimizer.hpp"
 #include "pipeline/dataset.hpp"
 #include "pipeline/model.hpp"
@@ -29,6 +30,7 @@ struct TrainOptions {
   std::vector<std::pair<std::string, double>> lr_multipliers;  // layer-name glob → lr scale; first match
   std::int64_t unfreeze_every = 0;  // > 0: unfreeze one more layer (from the top) every N epochs
   bool cache_features = true;       // train a trainable suffix on cached outputs of a frozen prefix
+  data::Augmentation augment;       // transforms of every training sample, drawn anew each epoch
 };
 
 // The training parameters every training stage shares, and reading them back.

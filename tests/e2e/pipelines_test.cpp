@@ -25,6 +25,7 @@ std::vector<fs::path> requirements(const fs::path& file) {
   return out;
 }
 
+// The `# test:` header line: arguments that shrink the example for the test suite.
 std::vector<std::string> test_args(const fs::path& file) {
   std::ifstream in(file);
   std::string line;
@@ -60,8 +61,13 @@ TEST_CASE("every example pipeline validates and runs", "[pipelines]") {
 
       test::TempDir runs;
       std::vector<std::string> args = {"run", file.string(), "--runs-dir", runs.path().string()};
-      const auto extra = test_args(file);
-      args.insert(args.end(), extra.begin(), extra.end());
+      // `{tmp}` in a test line stands for a scratch directory, for examples that write files.
+      test::TempDir scratch;
+      for (auto arg : test_args(file)) {
+        for (auto at = arg.find("{tmp}"); at != std::string::npos; at = arg.find("{tmp}"))
+          arg.replace(at, 5, scratch.path().string());
+        args.push_back(arg);
+      }
       auto r = test::run_cli(args);
       INFO(r.err);
       REQUIRE(r.exit_code == 0);

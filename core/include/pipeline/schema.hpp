@@ -29,6 +29,19 @@ class ThrowingDiagnostics : public Diagnostics {
   void error(const Location& where, const std::string& message) override;
 };
 
+// Passes problems on to another Diagnostics and counts them, so a check can tell whether the
+// part it just checked was clean.
+class CountingDiagnostics : public Diagnostics {
+ public:
+  explicit CountingDiagnostics(Diagnostics& inner) : inner_(inner) {}
+  void error(const Location& where, const std::string& message) override;
+  int errors() const { return errors_; }
+
+ private:
+  Diagnostics& inner_;
+  int errors_ = 0;
+};
+
 // The closest candidate within a small edit distance, or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 

@@ -114,6 +114,11 @@ Value check_typed(ParamType type, const ParamSpec& spec, const Value& v, const s
 
 }  // namespace
 
+void CountingDiagnostics::error(const Location& where, const std::string& message) {
+  ++errors_;
+  inner_.error(where, message);
+}
+
 void ThrowingDiagnostics::error(const Location& where, const std::string& message) {
   throw Error(ErrorCode::config_schema, message, where);
 }

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 
@@ -493,10 +494,18 @@ std::string describe_extension(const ExtensionRef& ref) {
 }
 
 namespace {
-// A file by size and modification time; a folder by every file below it, in name order.
+// A file by size and modification time; a folder by every file below it, in name order. Folders
+// are walked once per process: a sweep plans every trial, and an image folder holds many files.
 Value file_fingerprint(const std::filesystem::path& path) {
   namespace fs = std::filesystem;
+  static std::mutex mutex;
+  static std::map<std::string, Value> walked;
   std::error_code ec;
+  const std::string where = fs::absolute(path, ec).lexically_normal().string();
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = walked.find(where); it != walked.end()) return it->second;
+  }
   auto one = [&](const fs::path& f) {
     const auto size = fs::file_size(f, ec);
     const auto time = fs::last_write_time(f, ec).time_since_epoch().count();
@@ -509,8 +518,11 @@ Value file_fingerprint(const std::filesystem::path& path) {
     if (it->is_regular_file(ec)) entries.push_back(it->path());
   std::sort(entries.begin(), entries.end());
   std::string listing;
-  for (const auto& f : entries) listing += fs::relative(f, path, ec).string() + "=" + one(f) + "\n";
-  return Value::string(sha256_hex(listing));
+  for (const auto& f : entries) listing += f.lexically_relative(path).string() + "=" + one(f) + "\n";
+  Value fingerprint = Value::string(sha256_hex(listing));
+  std::lock_guard lock(mutex);
+  walked[where] = fingerprint;
+  return fingerprint;
 }
 
 // Keys in topological order, so every producer's key is known before its consumers'.

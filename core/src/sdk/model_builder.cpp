@@ -65,18 +65,9 @@ BuiltLayers build_layers(const Shape& input, const Value& layers, Diagnostics& d
       continue;
     }
     const std::string context = "layer '" + name + "' (" + type + ")";
-    Diagnostics* target = &diag;
-    struct Counting : Diagnostics {
-      Diagnostics* inner;
-      int errors = 0;
-      void error(const Location& l, const std::string& m) override {
-        ++errors;
-        inner->error(l, m);
-      }
-    } counting;
-    counting.inner = target;
+    CountingDiagnostics counting(diag);
     Params params = check_params(info->params, args, context, where, "/", counting);
-    if (counting.errors || !ok) {
+    if (counting.errors() || !ok) {
       ok = false;
       continue;  // later shapes depend on this layer: stop inferring, keep checking schemas
     }
