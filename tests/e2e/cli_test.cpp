@@ -227,3 +227,38 @@ TEST_CASE("the YAML reference shows every stage type and optimizer as inspect do
     }
   }
 }
+
+TEST_CASE("a model's architecture can come from a YAML file of layers, which its key covers", "[cli][architecture]") {
+  test::TempDir dir;
+  test::write_text(dir / "nets" / "tiny.yaml", "# a lab's network\nlayers: [flatten, {linear: {name: fc, out: 3}}]\n");
+  test::write_text(dir / "x.yaml", "experiment: arch-file\nseed: 0\nstages:\n"
+                                   "  net: {plugin: model, params: {input: [1, 4, 3], architecture: nets/tiny.yaml}}\n");
+  const std::vector<std::string> cache = {"--cache-dir", (dir / "cache").string()};
+  auto run = [&](const std::string& cmd) {
+    std::vector<std::string> args = {cmd, (dir / "x.yaml").string()};
+    args.insert(args.end(), cache.begin(), cache.end());
+    if (cmd == "run") args.insert(args.end(), {"--runs-dir", (dir / "runs").string()});
+    return test::run_cli(args);
+  };
+  const auto first = run("run");
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.err.find("fc                   linear       [3]") != std::string::npos);
+  CHECK(run("explain").out.find("net (model, key") != std::string::npos);
+  CHECK(run("explain").out.find("from cache") != std::string::npos);
+  // Editing the file reruns the stage.
+  test::write_text(dir / "nets" / "tiny.yaml", "layers: [flatten, {linear: {name: fc, out: 4}}]\n");
+  CHECK(run("explain").out.find("runs (its input files or plugin build changed)") != std::string::npos);
+  // A file without a layers: list, and one that does not exist, are located errors.
+  test::write_text(dir / "nets" / "tiny.yaml", "blocks: []\n");
+  const auto bad = run("validate");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("an architecture file needs a 'layers:' list") != std::string::npos);
+  test::write_text(dir / "x.yaml", "experiment: arch-file\nseed: 0\nstages:\n"
+                                   "  net: {plugin: model, params: {input: [1, 4, 3], architecture: nets/none.yaml}}\n"
+                                   "  res: {plugin: model, params: {input: [3, 32, 32], architecture: resnet81}}\n");
+  const auto missing = run("validate");
+  CHECK(missing.err.find("x.yaml:4:65: error: stage 'net' (model): architecture file " + (dir / "nets" / "none.yaml").string() +
+                         " does not exist") != std::string::npos);
+  CHECK(missing.err.find("unknown architecture 'resnet81'; did you mean 'resnet18'?") != std::string::npos);
+}

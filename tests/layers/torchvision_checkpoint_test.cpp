@@ -1,6 +1,7 @@
 // Checkpoints that torchvision writes (through tools/export_torchvision.py) of other seeds, class
 // counts and input sizes than the golden file load strictly into `architecture: NAME` through the
-// load_model stage and predict as torchvision does. Needs python3-torchvision (installed by
+// load_model stage and predict as torchvision does; what save_model writes back loads strictly into
+// torchvision (tools/load_in_torchvision.py). Needs python3-torchvision (installed by
 // `scripts/install-deps.sh --test`); without it the test says so and is skipped.
 #include <catch2/catch.hpp>
 
@@ -8,8 +9,10 @@
 #include <cstdlib>
 
 #include "architectures/architectures.hpp"
+#include "pipeline/json.hpp"
 #include "pipeline/safetensors.hpp"
 #include "pipeline/testing.hpp"
+#include "support/cli.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace pipeline;
@@ -59,6 +62,20 @@ void check_export(const std::string& architecture, int classes, int seed, int he
     auto argmax = [&](const float* row) { return std::max_element(row, row + classes) - row; };
     CHECK(argmax(logits.data() + n * classes) == argmax(want->f32.data() + n * classes));
   }
+
+  // And back: what save_model writes (num_batches_tracked included) loads into torchvision with
+  // load_state_dict(strict=True) and predicts the same.
+  Value save = Value::map();
+  save.set("path", Value::string((dir / "saved.safetensors").string()));
+  kit.run_stage("save_model", save, {{"model", loaded.outputs.at("model")}});
+  const std::string back = "/usr/bin/python3 " + std::string(PIPELINE_SOURCE_DIR) + "/tools/load_in_torchvision.py " +
+                           architecture + " " + std::to_string(classes) + " " + (dir / "saved.safetensors").string() + " " +
+                           file.string() + " > " + (dir / "back.json").string();
+  REQUIRE(std::system(back.c_str()) == 0);
+  const Value torch_logits = parse_json(test::read_file(dir / "back.json"), "back.json");
+  REQUIRE(torch_logits.size() == want->f32.size());
+  for (std::size_t i = 0; i < want->f32.size(); ++i)
+    CHECK(std::fabs(torch_logits.items()[i].as_float() - want->f32[i]) <= 1e-6 + 1e-6 * std::fabs(want->f32[i]));
 }
 
 }  // namespace

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# ResNet-18 side by side with PyTorch 1.13 + OpenBLAS (torchvision's resnet18) on this machine:
+# batch 32 at 3x64x64 and 3x224x224, training and inference images/s, each config in a fresh
+# process, implementations and repetitions interleaved so machine noise hits both alike; then the
+# frozen-backbone finetune per epoch with and without cached features against a full finetune.
+# Prints JSON lines, then a Markdown table of medians and ratios.
+#   bench/run_resnet.sh [BUILD_DIR] [REPS]      (SIZES="64 224", THREADS="2" to change)
+# Needs: cmake -DPIPELINE_BUILD_BENCH=ON; apt-get install python3-torch python3-torchvision libopenblas0-pthread
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+build="${1:-$here/../build}"
+reps="${2:-3}"
+out="$(mktemp)"
+# Waiting policies as in run_throughput.sh: ours OpenMP's default, PyTorch passive (its OpenMP and
+# OpenBLAS threads spin against each other otherwise).
+for rep in $(seq 1 "$reps"); do
+  for size in ${SIZES:-64 224}; do
+    for threads in ${THREADS:-2}; do
+      OMP_NUM_THREADS=$threads "$build/bin/resnet_throughput" throughput "$size" --min-time 5 | tee -a "$out"
+      OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=passive /usr/bin/python3 "$here/resnet_pytorch.py" "$size" --min-time 5 | tee -a "$out"
+    done
+  done
+done
+for threads in ${THREADS:-2}; do
+  OMP_NUM_THREADS=$threads "$build/bin/resnet_throughput" finetune 64 --images 250 --epochs 3 | tee -a "$out"
+done
+/usr/bin/python3 - "$out" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+print("\n| input | threads | train img/s pipeline | train img/s PyTorch | ratio | infer img/s pipeline | infer img/s PyTorch | ratio | peak RSS MB pipeline / PyTorch |")
+print("|---|---|---|---|---|---|---|---|---|")
+keys = sorted({(r["size"], r["threads"]) for r in rows if r["kind"] == "throughput"})
+for size, threads in keys:
+    def med(impl, field):
+        v = [r[field] for r in rows if r["kind"] == "throughput" and r["impl"] == impl and r["size"] == size and r["threads"] == threads]
+        return statistics.median(v) if v else float("nan")
+    t_ours, t_pt, i_ours, i_pt = med("pipeline", "train_ips"), med("pytorch", "train_ips"), med("pipeline", "infer_ips"), med("pytorch", "infer_ips")
+    print(f"| 3x{size}x{size} | {threads} | {t_ours:.1f} | {t_pt:.1f} | {t_ours / t_pt:.2f} | {i_ours:.1f} | {i_pt:.1f} | {i_ours / i_pt:.2f} | "
+          f"{med('pipeline', 'peak_rss_mb'):.0f} / {med('pytorch', 'peak_rss_mb'):.0f} |")
+for r in rows:
+    if r["kind"] == "finetune":
+        print(f"\nfinetune, 3x{r['size']}x{r['size']}, {r['images']} images, {r['threads']} threads, s/epoch: frozen backbone with cached "
+              f"features {r['epoch_seconds_frozen_cached']:.3f}, frozen without cache {r['epoch_seconds_frozen_uncached']:.3f}, "
+              f"full finetune {r['epoch_seconds_full']:.3f}: {r['speedup_cached_vs_full']:.1f}x faster than a full finetune, "
+              f"{r['speedup_cached_vs_uncached']:.1f}x than the uncached frozen one")
+PY
