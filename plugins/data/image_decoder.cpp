@@ -4,6 +4,7 @@
 // jpeglib.h needs FILE and size_t declared first.
 #include <cstdio>
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include <algorithm>
 #include <csetjmp>
@@ -60,7 +61,14 @@ Image decode_png(const std::filesystem::path& file, const std::vector<std::uint8
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()))
     bad(file, std::string("not a readable PNG: ") + image.message);
-  check_size(file, image.width, image.height);
+  try {
+    check_size(file, image.width, image.height);
+  } catch (...) {
+    png_image_free(&image);
+    throw;
+  }
+  // 16-bit samples scale to 8 bits as PIL does, not through libpng's linear-light conversion.
+  image.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
   // Gray sources stay gray (no luma round trip); everything else as RGBA, converted as PIL does.
   const bool gray = (image.format & PNG_FORMAT_FLAG_COLOR) == 0 && (image.format & PNG_FORMAT_FLAG_COLORMAP) == 0;
   image.format = gray ? PNG_FORMAT_GA : PNG_FORMAT_RGBA;
@@ -87,7 +95,7 @@ struct JpegError {
   jpeg_error_mgr manager;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
-  int warnings = 0;
+  bool truncated = false;
 };
 
 void jpeg_fail(j_common_ptr info) {
@@ -96,12 +104,23 @@ void jpeg_fail(j_common_ptr info) {
   std::longjmp(e->jump, 1);
 }
 
-// A warning (corrupt data, premature end of file) means the pixels are not what the file meant.
+// Warnings about odd but decodable data are ignored, as PIL ignores them; a premature end of the
+// file means pixels were invented, which PIL refuses too.
 void jpeg_warning(j_common_ptr info, int level) {
-  if (level >= 0) return;
   auto* e = reinterpret_cast<JpegError*>(info->err);
-  if (e->warnings++ == 0) (*info->err->format_message)(info, e->message);
+  if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF && !e->truncated) {
+    e->truncated = true;
+    (*info->err->format_message)(info, e->message);
+  }
 }
+
+// What the decode fills in. It lives on the heap and is reached through a pointer set before
+// setjmp, so a longjmp out of libjpeg leaves no automatic C++ object in an indeterminate state.
+struct JpegPixels {
+  std::int64_t width = 0, height = 0;
+  bool gray = false;
+  std::vector<std::uint8_t> rgba, row;
+};
 
 Image decode_jpeg(const std::filesystem::path& file, const std::vector<std::uint8_t>& bytes, int channels) {
   jpeg_decompress_struct info;
@@ -109,10 +128,9 @@ Image decode_jpeg(const std::filesystem::path& file, const std::vector<std::uint
   info.err = jpeg_std_error(&error.manager);
   error.manager.error_exit = jpeg_fail;
   error.manager.emit_message = jpeg_warning;
-  std::vector<std::uint8_t> rgba;
-  std::int64_t width = 0, height = 0;
-  bool gray = false;
-  std::vector<std::uint8_t> row;
+  const auto pixels = std::make_unique<JpegPixels>();
+  JpegPixels* const out = pixels.get();
+  bool too_large = false;
   if (setjmp(error.jump)) {
     jpeg_destroy_decompress(&info);
     bad(file, std::string("corrupt JPEG: ") + error.message);
@@ -120,44 +138,45 @@ Image decode_jpeg(const std::filesystem::path& file, const std::vector<std::uint
   jpeg_create_decompress(&info);
   jpeg_mem_src(&info, bytes.data(), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&info, TRUE);
-  gray = info.jpeg_color_space == JCS_GRAYSCALE;
-  info.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
-  width = info.image_width;
-  height = info.image_height;
-  if (width <= 0 || height <= 0 || width > max_image_pixels / std::max<std::int64_t>(height, 1)) {
-    jpeg_destroy_decompress(&info);
-    check_size(file, width, height);
-  }
-  jpeg_start_decompress(&info);
-  const int components = info.output_components;
-  rgba.resize(static_cast<std::size_t>(width * height * 4));
-  row.resize(static_cast<std::size_t>(width * components));
-  while (info.output_scanline < info.output_height) {
-    const auto y = info.output_scanline;
-    JSAMPROW rows[1] = {row.data()};
-    jpeg_read_scanlines(&info, rows, 1);
-    for (std::int64_t x = 0; x < width; ++x) {
-      std::uint8_t* px = rgba.data() + (static_cast<std::int64_t>(y) * width + x) * 4;
-      if (components == 1) px[0] = px[1] = px[2] = row[static_cast<std::size_t>(x)];
-      else std::memcpy(px, row.data() + x * components, 3);
-      px[3] = 255;
+  out->gray = info.jpeg_color_space == JCS_GRAYSCALE;
+  info.out_color_space = out->gray ? JCS_GRAYSCALE : JCS_RGB;
+  out->width = info.image_width;
+  out->height = info.image_height;
+  too_large = out->width <= 0 || out->height <= 0 || out->width > max_image_pixels / std::max<std::int64_t>(out->height, 1);
+  if (!too_large) {
+    jpeg_start_decompress(&info);
+    const int components = info.output_components;
+    out->rgba.resize(static_cast<std::size_t>(out->width * out->height * 4));
+    out->row.resize(static_cast<std::size_t>(out->width * components));
+    while (info.output_scanline < info.output_height) {
+      const auto y = info.output_scanline;
+      JSAMPROW rows[1] = {out->row.data()};
+      jpeg_read_scanlines(&info, rows, 1);
+      for (std::int64_t x = 0; x < out->width; ++x) {
+        std::uint8_t* px = out->rgba.data() + (static_cast<std::int64_t>(y) * out->width + x) * 4;
+        if (components == 1) px[0] = px[1] = px[2] = out->row[static_cast<std::size_t>(x)];
+        else std::memcpy(px, out->row.data() + x * components, 3);
+        px[3] = 255;
+      }
     }
+    jpeg_finish_decompress(&info);
   }
-  jpeg_finish_decompress(&info);
   jpeg_destroy_decompress(&info);
-  if (error.warnings) bad(file, std::string("corrupt or truncated JPEG: ") + error.message);
-  if (gray) {  // gray stays exact: no luma round trip
-    Image out;
-    out.width = width;
-    out.height = height;
-    out.channels = channels;
-    const std::size_t n = static_cast<std::size_t>(width * height);
-    out.pixels.resize(n * static_cast<std::size_t>(channels));
+  if (too_large) check_size(file, out->width, out->height);
+  if (error.truncated) bad(file, std::string("corrupt or truncated JPEG: ") + error.message);
+  if (out->gray) {  // gray stays exact: no luma round trip
+    Image image;
+    image.width = out->width;
+    image.height = out->height;
+    image.channels = channels;
+    const std::size_t n = static_cast<std::size_t>(out->width * out->height);
+    image.pixels.resize(n * static_cast<std::size_t>(channels));
     for (std::size_t i = 0; i < n; ++i)
-      for (int c = 0; c < channels; ++c) out.pixels[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] = rgba[4 * i];
-    return out;
+      for (int c = 0; c < channels; ++c)
+        image.pixels[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(c)] = out->rgba[4 * i];
+    return image;
   }
-  return convert(width, height, rgba.data(), channels);
+  return convert(out->width, out->height, out->rgba.data(), channels);
 }
 
 }  // namespace

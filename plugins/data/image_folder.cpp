@@ -136,6 +136,7 @@ Decoded decode_all(const std::vector<fs::path>& files, const Preparation& p, boo
   std::mutex mutex;
   std::string first_error;
   std::size_t first_error_index = files.size();
+  std::exception_ptr unexpected;
   auto work = [&] {
     for (std::size_t i; (i = next++) < files.size() && !failed && !ctx.stop_requested();) {
       try {
@@ -159,14 +160,32 @@ Decoded decode_all(const std::vector<fs::path>& files, const Preparation& p, boo
           first_error = e.message();
         }
         failed = true;
+      } catch (...) {
+        // Out of memory or a bug: stop everyone and rethrow on the stage's thread.
+        std::lock_guard lock(mutex);
+        if (!unexpected) unexpected = std::current_exception();
+        failed = true;
       }
     }
   };
   const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 16));
-  std::vector<std::thread> threads;
-  for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
+  {
+    // Joined on every path out of this scope, a failed thread start included.
+    struct Joiner {
+      std::vector<std::thread> threads;
+      ~Joiner() {
+        for (auto& t : threads)
+          if (t.joinable()) t.join();
+      }
+    } pool;
+    try {
+      for (unsigned w = 1; w < workers; ++w) pool.threads.emplace_back(work);
+    } catch (...) {
+      // Fewer threads than asked for: the ones started and this one finish the work.
+    }
+    work();
+  }
+  if (unexpected) std::rethrow_exception(unexpected);
   ctx.throw_if_stopped();
   if (failed) throw Error(ErrorCode::data_format, first_error);
   std::sort(d.errors.begin(), d.errors.end());  // a stable log, whatever the timing

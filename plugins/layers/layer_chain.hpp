@@ -17,6 +17,7 @@ class LayerChain {
   LayerChain clone() const;
 
   bool empty() const { return layers_.empty(); }
+  const Shape& input_shape() const { return input_; }
   std::size_t size() const { return layers_.size(); }
   Layer& layer(std::size_t i) { return *layers_[i]; }
   const Layer& layer(std::size_t i) const { return *layers_[i]; }
@@ -39,6 +40,9 @@ class LayerChain {
   std::vector<Tensor> activations_;  // outputs of all but the last layer
   Tensor scratch_a_, scratch_b_;
 };
+
+// A layer as a `layers:` item, {type: {name: ..., its spec}}: how a block's spec describes a child.
+Value item_of(const Layer& layer);
 
 // Builds a block's children from a layer list, throwing the first problem located at its item.
 LayerChain build_chain(const Shape& input, const Value& layers);

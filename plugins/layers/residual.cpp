@@ -17,6 +17,7 @@ class Residual : public Layer {
       : Layer("residual", name), body_(std::move(body)), shortcut_(std::move(shortcut)), after_(std::move(after)) {}
 
   Shape output_shape(const Shape&) const override {
+    // Computed from the children, whose shapes child_changed keeps consistent.
     return after_.empty() ? body_.output_shape_of(body_.size() - 1) : after_.output_shape_of(after_.size() - 1);
   }
   void initialize(Rng& rng) override {
@@ -84,6 +85,29 @@ class Residual : public Layer {
     return after_.output_shape_of(i);
   }
   std::string describe() const override { return shortcut_ ? "body + " + shortcut_->name() : "body + identity"; }
+
+  // A layer inside a child changed: the spec's lists follow, and the two branches must still agree.
+  void child_changed(std::size_t i) override {
+    const Shape body = body_.output_shape_of(body_.size() - 1);
+    const Shape input = body_.input_shape();
+    const Shape shortcut = shortcut_ ? shortcut_->output_shape(input) : input;
+    if (shortcut != body)
+      throw Error(ErrorCode::config_schema, "residual '" + name() + "': its layers now give " + to_string(body) +
+                                                ", its shortcut " + to_string(shortcut));
+    if (!after_.empty()) after_.output_shape_of(after_.size() - 1);
+    Value spec = this->spec();
+    auto set_item = [&](const char* list, std::size_t k, const Layer& layer) {
+      if (Value* items = spec.find(list); items && items->is_list() && k < items->size()) items->items()[k] = item_of(layer);
+    };
+    if (i < body_.size()) set_item("layers", i, body_.layer(i));
+    else if (shortcut_ && i == body_.size()) {
+      if (const Value* layers = shortcut_->spec().find("layers")) spec.set("shortcut", *layers);
+    } else {
+      const std::size_t k = i - body_.size() - (shortcut_ ? 1 : 0);
+      set_item("after", k, after_.layer(k));
+    }
+    set_spec(spec);
+  }
 
  protected:
   std::unique_ptr<Layer> clone_layer() const override {

@@ -35,6 +35,14 @@ class Sequential : public Layer {
   Layer& child(std::size_t i) override { return chain_.layer(i); }
   Shape child_output_shape(std::size_t i) const override { return chain_.output_shape_of(i); }
   void replace_child(std::size_t i, std::unique_ptr<Layer> layer) override { chain_.replace(i, std::move(layer)); }
+  void child_changed(std::size_t i) override {
+    chain_.output_shape_of(chain_.size() - 1);  // the later layers still accept what it gives
+    Value spec = this->spec();
+    if (Value* items = spec.find("layers"); items && items->is_list() && i < items->size()) {
+      items->items()[i] = item_of(chain_.layer(i));
+      set_spec(spec);
+    }
+  }
   std::string describe() const override { return std::to_string(chain_.size()) + " layers"; }
 
  protected:
@@ -45,6 +53,14 @@ class Sequential : public Layer {
 };
 
 }  // namespace
+
+Value item_of(const Layer& layer) {
+  Value args = layer.spec().is_map() ? layer.spec() : Value::map();
+  args.set("name", Value::string(layer.name()));
+  Value item = Value::map();
+  item.set(layer.type(), args);
+  return item;
+}
 
 // Children without a name get their position, as in PyTorch's nn.Sequential.
 Value numbered_children(const Value& layers) {

@@ -17,25 +17,26 @@ class Adam : public Optimizer {
     beta2_ = betas[1];
   }
 
-  void add(Parameter* p, double lr_scale) override { slots_.push_back({p, lr_scale, {}, {}, false}); }
+  void add(Parameter* p, double lr_scale) override { slots_.push_back({p, lr_scale, {}, {}, 0}); }
 
   void step(double lr) override {
-    ++t_;
     const float wd = static_cast<float>(weight_decay_);
     const float b1 = static_cast<float>(beta1_), b2 = static_cast<float>(beta2_);
-    const double bc1 = 1 - std::pow(beta1_, static_cast<double>(t_));
-    const double bc2 = 1 - std::pow(beta2_, static_cast<double>(t_));
-    const float sqrt_bc2 = static_cast<float>(std::sqrt(bc2));
     const float eps = static_cast<float>(eps_);
     for (auto& s : slots_) {
       Parameter& p = *s.param;
       if (!p.trainable || p.buffer || p.grad.numel() != p.value.numel()) continue;
       const std::size_t n = static_cast<std::size_t>(p.value.numel());
-      if (!s.started) {
+      if (s.steps == 0) {
         s.m.assign(n, 0.0f);
         s.v.assign(n, 0.0f);
-        s.started = true;
       }
+      // Bias correction counts this parameter's own updates, as PyTorch's state['step'] does: a
+      // layer unfrozen late starts at step 1.
+      ++s.steps;
+      const double bc1 = 1 - std::pow(beta1_, static_cast<double>(s.steps));
+      const double bc2 = 1 - std::pow(beta2_, static_cast<double>(s.steps));
+      const float sqrt_bc2 = static_cast<float>(std::sqrt(bc2));
       float* w = p.value.data();
       const float* g = p.grad.data();
       const float rate = static_cast<float>(lr * s.lr_scale);
@@ -58,11 +59,10 @@ class Adam : public Optimizer {
     Parameter* param;
     double lr_scale;
     std::vector<float> m, v;  // first and second moments
-    bool started;
+    std::int64_t steps;       // updates of this parameter so far
   };
   bool decoupled_;
   double weight_decay_, eps_, beta1_ = 0.9, beta2_ = 0.999;
-  std::int64_t t_ = 0;
   std::vector<Slot> slots_;
 };
 

@@ -142,7 +142,8 @@ std::shared_ptr<Dataset> prefix_features(Model& model, std::size_t k, const Data
 void train_model(Model& model, const Dataset& data, const Dataset* validation, const TrainOptions& o,
                  StageContext& ctx) {
   if (data.size() == 0) throw Error(ErrorCode::data_format, "the training dataset is empty");
-  if (data.sample_shape() != model.input_shape())
+  // With augmentation the model takes the transformed samples (checked below), else the data's.
+  if (o.augment.empty() && data.sample_shape() != model.input_shape())
     throw Error(ErrorCode::data_format, "the model takes samples of shape " + to_string(model.input_shape()) +
                                             ", the training data has " + to_string(data.sample_shape()));
   if (model.output_shape().size() != 1 || model.output_shape()[0] < data.num_classes())

@@ -95,6 +95,10 @@ TEST_CASE("training with augmentation is reproducible and skips cached features"
   CHECK(said);
   CHECK(ft.metrics.find("cached_features")->as_bool() == false);
 
+  // Larger samples cropped to the model's input: the augmented shape is what must fit.
+  auto big = testing::make_dataset({1, 10, 10}, 3, 6);
+  CHECK(kit.run_stage("train", parse_value("{augment: [{random_resized_crop: {size: 8}}]}"), {{"model", model}, {"data", big}})
+            .metrics.find("steps")->as_int() == 1);
   // Samples the model does not take after the transforms.
   CHECK_THROWS_WITH(kit.run_stage("train", parse_value("{augment: [{random_crop: {size: 6}}]}"), {{"model", model}, {"data", data}}),
                     Catch::Contains("augmentation turns samples of [1, 8, 8] into [1, 6, 6], but the model takes [1, 8, 8]"));

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "pipeline/codec.hpp"
+#include "pipeline/schema.hpp"
 #include "pipeline/testing.hpp"
 
 using namespace pipeline;
@@ -98,4 +100,41 @@ TEST_CASE("the harness's conformance checks find a wrong layer among good ones",
   const auto plugin = kit.check_plugin("wrong_backward");
   CHECK(plugin.failures.size() == wrong.failures.size());
   CHECK(plugin.failures.front().rfind("layer wrong_backward: ", 0) == 0);
+}
+
+TEST_CASE("a head replaced inside a block survives the cache", "[testkit][codec]") {
+  // MobileNetV2's head is classifier.1: replace_head swaps it inside the block, and the model
+  // rebuilt from its description (what the cache stores) must be the replaced one.
+  testing::Harness kit;
+  auto model = testing::make_model(
+      {1, 6, 6}, parse_value("[{conv2d: {name: conv, out: 3, kernel: 3}}, flatten, "
+                             "{sequential: {name: classifier, layers: [{dropout: {p: 0.2}}, {linear: {out: 10}}]}}]"));
+  const auto replaced = kit.run_stage("replace_head", parse_value("{classes: 4}"), {{"model", model}});
+  auto head = replaced.output_as<Model>("model");
+  REQUIRE(head->output_shape() == Shape{4});
+  const CodecInfo* codec = find_codec("model");
+  REQUIRE(codec);
+  const auto dir = std::filesystem::temp_directory_path() / "pipeline-nested-head-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  codec->encode(*head, dir);
+  auto back = std::dynamic_pointer_cast<const Model>(codec->decode(dir));
+  std::filesystem::remove_all(dir);
+  REQUIRE(back);
+  CHECK(back->output_shape() == Shape{4});
+  auto a = head->clone(), b = back->clone();
+  const auto pa = a->named_parameters(), pb = b->named_parameters();
+  REQUIRE(pa.size() == pb.size());
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    CHECK(pa[i].name == pb[i].name);
+    CHECK(pa[i].param->value.values() == pb[i].param->value.values());
+  }
+  // A projection shortcut that no longer matches its block is refused, not summed out of bounds.
+  auto res = testing::make_model({2, 4, 4}, parse_value(
+      "[{residual: {name: block, layers: [{conv2d: {out: 2, kernel: 3, padding: 1}}], shortcut: [{conv2d: {out: 2, kernel: 1}}]}}]"));
+  auto copy = res->clone();
+  const LayerInfo* conv = find_layer_type("conv2d");
+  ThrowingDiagnostics diag;
+  auto wider = conv->create("0", check_params(conv->params, parse_value("{out: 3, kernel: 1}"), "conv", {}, "/", diag), {2, 4, 4});
+  CHECK_THROWS_WITH(copy->replace("block.downsample.0", std::move(wider)), Catch::Contains("its shortcut [3, 4, 4]"));
 }

@@ -139,3 +139,16 @@ TEST_CASE("cross-entropy with class weights and label smoothing follows PyTorch"
     CHECK(grad.values()[j] == Approx(numeric).margin(1e-3));
   }
 }
+
+TEST_CASE("Adam counts steps per parameter, as PyTorch's state['step']", "[optimizer]") {
+  // A parameter unfrozen after the first step takes Adam's first step: lr * m^ / sqrt(v^) = lr.
+  Parameter early = scalar(1.0f, 0.5f), late = scalar(1.0f, 0.5f);
+  late.trainable = false;
+  auto adam = builtin_optimizer("adam").create();
+  adam->add(&early, 1.0);
+  adam->add(&late, 1.0);
+  adam->step(0.01);
+  late.trainable = true;
+  adam->step(0.01);
+  CHECK(late.value.values()[0] == Approx(1.0 - 0.01).epsilon(1e-6));
+}

@@ -88,6 +88,10 @@ class Layer {
   // Replaces child i (replace_head on a head inside a block); throws Error when the block cannot
   // or the layers after it do not accept the new one's output.
   virtual void replace_child(std::size_t i, std::unique_ptr<Layer> layer);
+  // Told after a layer somewhere below child i changed (Model::replace): a block brings its spec
+  // (the description a cached model is rebuilt from) up to date and rechecks its shapes, throwing
+  // Error when they no longer fit.
+  virtual void child_changed(std::size_t /*i*/) {}
 
   // This layer's own parameters (a block's are its children's: see Model::named_parameters).
   std::vector<Parameter>& parameters() { return params_; }

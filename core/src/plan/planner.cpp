@@ -506,16 +506,23 @@ Value file_fingerprint(const std::filesystem::path& path) {
     std::lock_guard lock(mutex);
     if (auto it = walked.find(where); it != walked.end()) return it->second;
   }
-  auto one = [&](const fs::path& f) {
-    const auto size = fs::file_size(f, ec);
-    const auto time = fs::last_write_time(f, ec).time_since_epoch().count();
-    return std::to_string(ec ? 0 : size) + "@" + std::to_string(time);
+  auto one = [](const fs::path& f) {
+    std::error_code size_ec, time_ec;
+    const auto size = fs::file_size(f, size_ec);
+    const auto time = fs::last_write_time(f, time_ec).time_since_epoch().count();
+    return (size_ec ? std::string("?") : std::to_string(size)) + "@" + (time_ec ? std::string("?") : std::to_string(time));
   };
   if (!fs::is_directory(path, ec)) return Value::string(one(path));
+  // Symlinked class folders are read by the stage, so they are walked here too; an entry that
+  // cannot be read (a dangling link) is skipped rather than ending the walk.
   std::vector<fs::path> entries;
-  for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file(ec)) entries.push_back(it->path());
+  const auto options = fs::directory_options::skip_permission_denied | fs::directory_options::follow_directory_symlink;
+  fs::recursive_directory_iterator it(path, options, ec), end;
+  while (!ec && it != end) {
+    std::error_code entry_ec;
+    if (it->is_regular_file(entry_ec)) entries.push_back(it->path());
+    it.increment(ec);
+  }
   std::sort(entries.begin(), entries.end());
   std::string listing;
   for (const auto& f : entries) listing += f.lexically_relative(path).string() + "=" + one(f) + "\n";

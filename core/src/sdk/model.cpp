@@ -49,6 +49,17 @@ void Model::replace(const std::string& path, std::unique_ptr<Layer> layer) {
     return;
   }
   parent->replace_child(index, std::move(layer));
+  // Every enclosing block, innermost first, updates its spec and checks its shapes.
+  std::string child_path = path;
+  while (child_path.find('.') != std::string::npos) {
+    const std::string parent_path = child_path.substr(0, child_path.rfind('.'));
+    auto [grand, at] = locate(*this, parent_path);
+    Layer& block = grand ? grand->child(at) : *layers_[at];
+    const std::string child_name = child_path.substr(child_path.rfind('.') + 1);
+    for (std::size_t c = 0; c < block.child_count(); ++c)
+      if (block.child(c).name() == child_name) block.child_changed(c);
+    child_path = parent_path;
+  }
   // The enclosing blocks compute their shapes from their children: only the top level stores them.
   std::vector<Shape> shapes;
   Shape in = input_shape_;
