@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -171,6 +173,25 @@ struct Args {
   std::exit(config_error);
 }
 
+// A decimal number that fits 64 bits; anything else is a usage error, never an exception.
+std::uint64_t parse_count(const std::string& text, const std::string& option, const std::string& what) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    usage_error(option + " expects " + what + " below 2^64, got '" + text + "'");
+  return value;
+}
+
+// A non-negative number of days ("30", "0.5"); "abc", "-1" or "1w" must not become 0 and delete
+// every entry.
+double parse_days(const std::string& text) {
+  double days = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(days >= 0) || !std::isfinite(days))
+    usage_error("--older-than expects a non-negative number of days, got '" + text + "'");
+  return days;
+}
+
 Args parse_args(int argc, char** argv) {
   Args a;
   auto value_of = [&](int& i, const std::string& arg, const std::string& name) -> std::string {
@@ -195,18 +216,18 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--no-cache") a.no_cache = true;
     else if (arg == "--all") a.all = true;
     else if (is(arg, "--cache-dir")) a.cache_dir = value_of(i, arg, "--cache-dir");
-    else if (is(arg, "--older-than")) a.older_than_days = std::atof(value_of(i, arg, "--older-than").c_str());
+    else if (is(arg, "--older-than")) a.older_than_days = parse_days(value_of(i, arg, "--older-than"));
     else if (is(arg, "--trial")) {
       const std::string v = value_of(i, arg, "--trial");
       if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
         usage_error("--trial expects a trial number, got '" + v + "'");
-      a.trial = std::stoull(v);
+      a.trial = parse_count(v, "--trial", "a trial number");
     }
     else if (is(arg, "--seed")) {
       const std::string v = value_of(i, arg, "--seed");
       if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
         usage_error("--seed expects a non-negative integer, got '" + v + "'");
-      a.seed = std::stoull(v);
+      a.seed = parse_count(v, "--seed", "a non-negative integer");
     }
     else if (arg.size() > 1 && arg[0] == '-') usage_error("unknown option '" + arg + "'");
     else if (a.command.empty()) a.command = arg;
@@ -432,7 +453,28 @@ int run_command(const Args& args, const PluginSet& plugins) {
 
 }  // namespace
 
+static int run_main(int argc, char** argv);
+
+// Every command's failure ends as a message and an exit code, whatever was thrown.
 int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const Error& e) {
+    std::cerr << "pipeline: " << e.formatted() << "\n";
+    return e.code() == ErrorCode::plugin_load || e.code() == ErrorCode::plugin_abi ? plugin_error : stage_failed;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "pipeline: error: out of memory\n";
+    return stage_failed;
+  } catch (const std::exception& e) {
+    std::cerr << "pipeline: error: " << e.what() << "\n";
+    return stage_failed;
+  } catch (...) {
+    std::cerr << "pipeline: error: an unknown exception (not derived from std::exception)\n";
+    return stage_failed;
+  }
+}
+
+static int run_main(int argc, char** argv) {
   Args args = parse_args(argc, argv);
   if (args.version) {
     std::cout << "pipeline " << PIPELINE_VERSION_STRING << "\n"

@@ -262,3 +262,30 @@ TEST_CASE("a model's architecture can come from a YAML file of layers, which its
                          " does not exist") != std::string::npos);
   CHECK(missing.err.find("unknown architecture 'resnet81'; did you mean 'resnet18'?") != std::string::npos);
 }
+
+TEST_CASE("regression: an out-of-range --seed or --trial is a usage error, not an abort", "[cli][hardening]") {
+  const auto file = (test::source_dir() / "pipelines" / "fashion_cnn.yaml").string();
+  for (const char* option : {"--seed", "--trial"}) {
+    const auto r = test::run_cli({"validate", file, option, "99999999999999999999"});
+    INFO(option << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("below 2^64, got '99999999999999999999'") != std::string::npos);
+  }
+}
+
+TEST_CASE("regression: cache gc --older-than with a bad number deletes nothing", "[cli][hardening]") {
+  test::TempDir dir;
+  // One finished entry in the cache.
+  test::write_text(dir / "x.yaml", "experiment: gc\nseed: 0\nstages:\n"
+                                   "  net: {plugin: model, params: {input: [4], layers: [{linear: {out: 2}}]}}\n");
+  REQUIRE(test::run_cli({"run", (dir / "x.yaml").string(), "--cache-dir", (dir / "cache").string(), "--runs-dir",
+                         (dir / "runs").string()}).exit_code == 0);
+  for (const char* days : {"abc", "-1", "1w", ""}) {
+    const auto r = test::run_cli({"cache", "gc", "--older-than", days, "--cache-dir", (dir / "cache").string()});
+    INFO(days);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--older-than expects a non-negative number of days") != std::string::npos);
+  }
+  const auto ls = test::run_cli({"cache", "ls", "--cache-dir", (dir / "cache").string()});
+  CHECK(ls.out.find("1 entries") != std::string::npos);
+}
