@@ -3,6 +3,7 @@
 #include <oneapi/tbb/version.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -26,6 +27,8 @@
 #include "run/executor.hpp"
 #include "run/cache.hpp"
 #include "run/record.hpp"
+#include "run/reporter.hpp"
+#include "run/schedulers.hpp"
 #include "util/sha256.hpp"
 
 #include <oneapi/dnnl/dnnl.h>
@@ -64,7 +67,7 @@ Exit codes: 0 ok, 1 a stage failed, 2 config or usage error, 3 plugin load error
 
 const std::map<std::string, std::string> command_help = {
     {"run", R"(usage: pipeline run FILE [--set STAGE.PARAM=VALUE]... [--seed N] [--trial N] [--runs-dir DIR]
-                    [--cache-dir DIR] [--no-cache] [--quiet]
+                    [--cache-dir DIR] [--no-cache] [--executor local|serial] [--quiet]
 
 Validates FILE (every trial of its sweep), then runs its stages on a oneTBB flow graph:
 independent stages at the same time, compute stages one at a time with all cores. Stage
@@ -77,6 +80,9 @@ that need it. Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it a
   --trial N                 run only trial N (0-based) of the sweep
   --cache-dir DIR           the stage cache (default: $PIPELINE_CACHE_DIR or ./.pipeline-cache)
   --no-cache                neither read nor write the cache
+  --executor local|serial   local (default): independent stages at once on a oneTBB flow graph;
+                            serial: one instance at a time in plan order (for debugging); the
+                            results are the same
   --runs-dir DIR            where run records go (default: $PIPELINE_RUNS_DIR or ./runs); the
                             record is DIR/EXPERIMENT/RUN_ID with plan.json, metrics.json, timings.json
   --quiet                   no start/done lines, only results and errors
@@ -155,6 +161,7 @@ struct Args {
   std::vector<std::string> plugin_path;
   std::vector<std::string> sets;
   std::vector<std::string> layers, stages;  // check-plugin filters
+  std::string executor = "local";
   bool verbose = false;
   std::optional<std::string> runs_dir;
   std::optional<std::uint64_t> seed;
@@ -209,6 +216,12 @@ Args parse_args(int argc, char** argv) {
     else if (arg == "--quiet" || arg == "-q") a.quiet = true;
     else if (is(arg, "--plugin-path")) a.plugin_path.push_back(value_of(i, arg, "--plugin-path"));
     else if (is(arg, "--set")) a.sets.push_back(value_of(i, arg, "--set"));
+    else if (is(arg, "--executor")) {
+      a.executor = value_of(i, arg, "--executor");
+      const auto names = scheduler_names();
+      if (std::find(names.begin(), names.end(), a.executor) == names.end())
+        usage_error("--executor must be local or serial, got '" + a.executor + "'");
+    }
     else if (is(arg, "--layer")) a.layers.push_back(value_of(i, arg, "--layer"));
     else if (is(arg, "--stage")) a.stages.push_back(value_of(i, arg, "--stage"));
     else if (arg == "--verbose" || arg == "-v") a.verbose = true;
@@ -418,6 +431,7 @@ int run_command(const Args& args, const PluginSet& plugins) {
   RunOptions options;
   options.run_dir = run_dir;
   options.cache = cache ? &*cache : nullptr;
+  options.scheduler = args.executor;
   RunResult result = execute(plan, reporter, g_stop, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -6,6 +6,7 @@
 #include "config/yaml_reader.hpp"
 #include "plan/plan.hpp"
 #include "run/executor.hpp"
+#include "run/reporter.hpp"
 #include "support/cli.hpp"
 #include "support/temp_dir.hpp"
 
@@ -23,7 +24,7 @@ const PluginSet& testkit() {
   return plugins;
 }
 
-RunResult run_text(const std::string& yaml, int parallel = 0) {
+RunResult run_text(const std::string& yaml, int parallel = 0, const std::string& scheduler = "local") {
   std::vector<Error> errors;
   Value config = config::parse_yaml(yaml, "s.yaml", errors);
   REQUIRE(errors.empty());
@@ -32,7 +33,10 @@ RunResult run_text(const std::string& yaml, int parallel = 0) {
   std::FILE* sink = std::fopen("/dev/null", "w");
   Reporter reporter(sink, false, true);
   std::atomic<bool> stop{false};
-  RunResult r = execute(planned.plan, reporter, stop, RunOptions{{}, parallel});
+  RunOptions options;
+  options.max_parallel_stages = parallel;
+  options.scheduler = scheduler;
+  RunResult r = execute(planned.plan, reporter, stop, options);
   std::fclose(sink);
   return r;
 }
@@ -59,6 +63,16 @@ TEST_CASE("independent stages run concurrently", "[scheduler]") {
   CHECK(r.exit_code() == 0);
 }
 
+TEST_CASE("the serial scheduler runs one stage at a time (the barrier fails there too)", "[scheduler]") {
+  const std::string yaml = R"(stages:
+  left: {plugin: barrier, params: {group: serial2, parties: 2, timeout_ms: 300}}
+  right: {plugin: barrier, params: {group: serial2, parties: 2, timeout_ms: 300}}
+)";
+  RunResult r = run_text(yaml, 4, "serial");
+  CHECK(status(r, "left") == StageStatus::failed);  // the first in plan order waits alone
+  CHECK(r.exit_code() == 1);
+}
+
 TEST_CASE("the barrier detects serial execution (negative control)", "[scheduler]") {
   const std::string yaml = R"(stages:
   left: {plugin: barrier, params: {group: serial, parties: 2, timeout_ms: 300}}
@@ -77,12 +91,22 @@ TEST_CASE("compute stages never overlap, other stages overlap them", "[scheduler
   c2: {plugin: exclusive}
   c3: {plugin: exclusive}
 )";
-  RunResult r = run_text(yaml, 3);
-  for (const char* id : {"c1", "c2", "c3"}) {
-    REQUIRE(status(r, id) == StageStatus::done);
-    CHECK(r.find(id)->metrics.find("max_overlap")->as_int() == 1);
+  for (const char* scheduler : {"local", "serial"}) {
+    INFO(scheduler);
+    RunResult r = run_text(yaml, 3, scheduler);
+    for (const char* id : {"c1", "c2", "c3"}) {
+      REQUIRE(status(r, id) == StageStatus::done);
+      CHECK(r.find(id)->metrics.find("max_overlap")->as_int() == 1);
+    }
   }
 }
+
+// The semantics every scheduler shares, each at 1 and 4 threads.
+struct Config {
+  const char* scheduler;
+  int parallel;
+};
+const Config every_scheduler[] = {{"local", 1}, {"local", 4}, {"serial", 1}, {"serial", 4}};
 
 TEST_CASE("a failing stage stops only its dependents", "[scheduler]") {
   const std::string yaml = R"(stages:
@@ -92,7 +116,9 @@ TEST_CASE("a failing stage stops only its dependents", "[scheduler]") {
   good: {plugin: emit}
   after_good: {plugin: emit, inputs: {after: good}}
 )";
-  RunResult r = run_text(yaml);
+  for (const auto& c : every_scheduler) {
+  INFO(c.scheduler << " at " << c.parallel);
+  RunResult r = run_text(yaml, c.parallel, c.scheduler);
   CHECK(status(r, "bad") == StageStatus::failed);
   CHECK(r.find("bad")->message == "input file is corrupt [data_format]");
   CHECK(status(r, "after_bad") == StageStatus::skipped);
@@ -101,6 +127,7 @@ TEST_CASE("a failing stage stops only its dependents", "[scheduler]") {
   CHECK(status(r, "good") == StageStatus::done);
   CHECK(status(r, "after_good") == StageStatus::done);
   CHECK(r.exit_code() == 1);
+  }
 }
 
 TEST_CASE("the CLI names the failing stage and its location, and exits 1", "[scheduler]") {
@@ -122,10 +149,11 @@ stages:
 }
 
 TEST_CASE("stage seeds are derived from the experiment seed and stage id", "[scheduler]") {
-  auto seed_of = [](const std::string& experiment_seed, const std::string& id) {
-    RunResult r = run_text("seed: " + experiment_seed + "\nstages:\n  " + id + ": {plugin: emit}\n");
+  auto seed_of = [](const std::string& experiment_seed, const std::string& id, const char* scheduler = "local") {
+    RunResult r = run_text("seed: " + experiment_seed + "\nstages:\n  " + id + ": {plugin: emit}\n", 0, scheduler);
     return r.find(id)->metrics.find("seed")->as_string();
   };
+  CHECK(seed_of("1", "a", "serial") == seed_of("1", "a", "local"));
   CHECK(seed_of("1", "a") == seed_of("1", "a"));
   CHECK(seed_of("1", "a") != seed_of("2", "a"));
   CHECK(seed_of("1", "a") != seed_of("1", "b"));

@@ -246,3 +246,20 @@ TEST_CASE("equal runs write bit-identical model files", "[sweep][reproducible]")
   CHECK(test::read_file(f.dir / "out" / "model.safetensors") == first);
   CHECK(test::read_file(f.record("a") / "metrics.json") == test::read_file(f.record("b") / "metrics.json"));
 }
+
+TEST_CASE("the serial executor gives the local executor's results byte for byte", "[sweep][executor]") {
+  SweepFixture f;
+  const auto local = f.run("local", {"--no-cache"});
+  REQUIRE(local.exit_code == 0);
+  const auto serial = f.run("serial", {"--no-cache", "--executor", "serial"});
+  REQUIRE(serial.exit_code == 0);
+  const fs::path a = f.record("local"), b = f.record("serial");
+  CHECK(test::read_file(a / "metrics.json") == test::read_file(b / "metrics.json"));
+  CHECK(test::read_file(a / "summary.csv") == test::read_file(b / "summary.csv"));
+  for (const auto& trial : fs::directory_iterator(a / "trials"))
+    CHECK(test::read_file(trial.path() / "metrics.json") ==
+          test::read_file(b / "trials" / trial.path().filename() / "metrics.json"));
+  const auto bad = f.run("x", {"--executor", "slurmm"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--executor must be local or serial, got 'slurmm'") != std::string::npos);
+}

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "plan/plan.hpp"
-#include "run/reporter.hpp"
+#include "run/run_observer.hpp"
 
 namespace pipeline {
 
@@ -36,6 +36,7 @@ struct RunOptions {
   int max_parallel_stages = 0;    // 0: hardware threads + 1
   const Cache* cache = nullptr;   // reuse and store stage outputs by content key
   bool keep_outputs = false;      // keep every artifact to the end (else dropped after its last reader)
+  std::string scheduler = "local";  // "local" (oneTBB flow graph) or "serial"
 };
 
 struct RunResult {
@@ -46,7 +47,7 @@ struct RunResult {
   const StageOutcome* find(const std::string& id) const;
 };
 
-RunResult execute(const Plan& plan, Reporter& reporter, const std::atomic<bool>& stop,
+RunResult execute(const Plan& plan, RunObserver& observer, const std::atomic<bool>& stop,
                   const RunOptions& options = {});
 
 }  // namespace pipeline

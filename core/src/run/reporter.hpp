@@ -9,19 +9,21 @@
 #include <mutex>
 #include <string>
 
+#include "run/run_observer.hpp"
+
 namespace pipeline {
 
-class Reporter {
+class Reporter : public RunObserver {
  public:
   // `interactive`: update progress in place (a terminal that is not CI).
   Reporter(std::FILE* out, bool interactive, bool quiet = false);
   static Reporter for_stderr(bool quiet = false);
 
-  void stage_started(const std::string& id, const std::string& type);
+  void stage_started(const std::string& id, const std::string& type) override;
   void stage_finished(const std::string& id, const std::string& status, double seconds,
-                      const std::string& message = {});
-  void progress(const std::string& id, const std::string& status);
-  void log(const std::string& id, const std::string& text);
+                      const std::string& message = {}) override;
+  void progress(const std::string& id, const std::string& status) override;
+  void log(const std::string& id, const std::string& text) override;
   void line(const std::string& text);  // a plain line, not tied to a stage
 
  private:
