@@ -337,9 +337,11 @@ int cache_command(const Args& args) {
     for (const auto& e : entries) {
       const Value* d = e.manifest.find("stage");
       char line[256];
-      std::snprintf(line, sizeof line, "%s  %-24s %-14s %10.1f KiB", e.key.substr(0, 16).c_str(),
-                    d && d->find("stage") ? d->find("stage")->str().c_str() : "?",
-                    d && d->find("type") ? d->find("type")->str().c_str() : "?", e.bytes / 1024.0);
+      const Value* stage = d && d->is_map() ? d->find("stage") : nullptr;
+      const Value* type = d && d->is_map() ? d->find("type") : nullptr;
+      std::snprintf(line, sizeof line, "%s  %-24s %-14s %10.1f KiB%s", e.key.substr(0, 16).c_str(),
+                    stage ? stage->str().c_str() : "?", type ? type->str().c_str() : "?", e.bytes / 1024.0,
+                    e.valid ? "" : "  (corrupt: gc removes it)");
       std::cout << line << "\n";
       total += e.bytes;
     }
@@ -378,14 +380,12 @@ int cache_command(const Args& args) {
             }
     const auto now = fs::file_time_type::clock::now();
     for (const auto& e : entries) {
-      bool bad = false;
-      if (const Value* outs = e.manifest.find("outputs"); outs && outs->is_map()) {
-        for (const auto& [port, out] : outs->entries())
+      // An entry whose manifest does not check out, or whose files fail their checksums.
+      bool bad = !e.valid;
+      if (e.valid)
+        for (const auto& [port, out] : e.manifest.find("outputs")->entries())
           for (const auto& [file, sum] : out.find("files")->entries())
             bad = bad || sha256_file(cache.root() / e.key.substr(0, 2) / e.key / file) != sum.as_string();
-      } else {
-        bad = true;
-      }
       const bool old = args.older_than_days &&
                        std::chrono::duration<double>(now - e.written).count() > *args.older_than_days * 86400;
       if (bad || old) {

@@ -6,10 +6,12 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "plan/sweep.hpp"
+#include "util/sha256.hpp"
 #include "support/cli.hpp"
 #include "support/idx_files.hpp"
 #include "support/temp_dir.hpp"
@@ -262,4 +264,69 @@ TEST_CASE("the serial executor gives the local executor's results byte for byte"
   const auto bad = f.run("x", {"--executor", "slurmm"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--executor must be local or serial, got 'slurmm'") != std::string::npos);
+}
+
+namespace {
+
+// Every manifest of the cache, each replaced by what `edit` makes of it; with `resign` the
+// manifest's checksum is written anew, so only the field checks stand in the way.
+int edit_manifests(const fs::path& cache, const std::function<std::string(const std::string&)>& edit, bool resign) {
+  int edited = 0;
+  for (const auto& e : fs::recursive_directory_iterator(cache))
+    if (e.path().filename() == "manifest.json") {
+      const std::string text = edit(test::read_file(e.path()));
+      test::write_text(e.path(), text);
+      if (resign) test::write_text(e.path().parent_path() / "manifest.sha256", pipeline::sha256_hex(text));
+      ++edited;
+    }
+  return edited;
+}
+
+// A rerun after the edit: every entry recomputed as corrupt, the same metrics, and the cache
+// commands survive it.
+void check_recomputed(const SweepFixture& f, const std::string& runs) {
+  const auto r = f.run(runs);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("corrupt cache entry") != std::string::npos);
+  CHECK(test::read_file(f.record(runs) / "summary.csv") == test::read_file(f.record("first") / "summary.csv"));
+  for (const char* verb : {"ls", "gc"}) CHECK(test::run_cli({"cache", verb, "--cache-dir", (f.dir / "cache").string()}).exit_code == 0);
+  CHECK(test::run_cli({"explain", (f.dir / "s.yaml").string(), "--cache-dir", (f.dir / "cache").string()}).exit_code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("regression: an edited metric in a manifest is caught by its checksum", "[sweep][cache][hardening]") {
+  SweepFixture f;
+  REQUIRE(f.run("first").exit_code == 0);
+  REQUIRE(edit_manifests(f.dir / "cache", [](std::string t) {
+    const auto at = t.find("\"accuracy\": ");
+    if (at != std::string::npos) t.replace(at + 12, 1, "9");
+    return t;
+  }, false) > 0);
+  check_recomputed(f, "second");
+}
+
+TEST_CASE("regression: manifests without fields, of the wrong shape, or naming files outside their entry", "[sweep][cache][hardening]") {
+  const std::vector<std::pair<std::string, std::function<std::string(const std::string&)>>> edits = {
+      {"[]", [](const std::string&) { return std::string("[]"); }},
+      {"no outputs", [](std::string t) { return t.replace(t.find("\"outputs\""), 9, "\"outputz\""); }},
+      {"no metrics", [](std::string t) { return t.replace(t.find("\"metrics\""), 9, "\"metricz\""); }},
+      {"absolute file", [](std::string t) {
+         const auto at = t.find("\"files\": {\"");
+         return at == std::string::npos ? t : t.insert(at + 11, "/dev/zero\": \"x\", \"");
+       }},
+      {"escaping file", [](std::string t) {
+         const auto at = t.find("\"files\": {\"");
+         return at == std::string::npos ? t : t.insert(at + 11, "../../x\": \"x\", \"");
+       }},
+  };
+  for (const auto& [what, edit] : edits) {
+    SECTION(what) {
+      SweepFixture f;
+      REQUIRE(f.run("first").exit_code == 0);
+      REQUIRE(edit_manifests(f.dir / "cache", edit, true) > 0);
+      check_recomputed(f, "second");
+    }
+  }
 }

@@ -67,9 +67,12 @@ std::string explain(const SweepPlan& sweep, const Cache* cache) {
     const Value now = Cache::describe(plan, s);
     const Cache::Entry* closest = nullptr;
     for (const auto& e : entries) {
+      if (!e.valid) continue;
       const Value* d = e.manifest.find("stage");
-      if (d && d->find("stage") && d->find("stage")->str() == now.find("stage")->str() &&
-          d->find("type")->str() == s.type->info.name && (!closest || e.written > closest->written))
+      const Value* id = d->find("stage");
+      const Value* type = d->find("type");
+      if (id && type && id->str() == now.find("stage")->str() && type->str() == s.type->info.name &&
+          (!closest || e.written > closest->written))
         closest = &e;
     }
     if (!closest) {

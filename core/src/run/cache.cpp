@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -62,22 +63,77 @@ Value Cache::describe(const Plan& plan, const PlannedStage& stage) {
   return d;
 }
 
+namespace {
+
+std::string read_all(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::data_format, "cannot read " + file.filename().string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A file name a manifest may list: relative, inside its entry, no "..", and a regular file there
+// (not a link, not a device such as /dev/zero).
+void check_entry_file(const std::filesystem::path& dir, const std::string& name) {
+  const std::filesystem::path rel(name);
+  if (name.empty() || rel.is_absolute() || rel.lexically_normal().string().rfind("..", 0) == 0 ||
+      name.find('\0') != std::string::npos)
+    throw Error(ErrorCode::data_format, "the manifest names a file outside its entry: '" + name + "'");
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(dir / rel, ec);
+  if (ec || !std::filesystem::is_regular_file(status))
+    throw Error(ErrorCode::data_format, "the manifest's file '" + name + "' is missing or not a regular file");
+}
+
+}  // namespace
+
+Value Cache::read_manifest(const std::string& key) const {
+  const auto dir = entry_dir(key);
+  const std::string text = read_all(dir / "manifest.json");
+  // The manifest (metrics included) is covered by its own checksum: an edit is corruption.
+  const std::string sum = read_all(dir / "manifest.sha256");
+  if (sha256_hex(text) != sum) throw Error(ErrorCode::data_format, "manifest checksum mismatch");
+  Value manifest = parse_json(text, "manifest.json");
+  auto need = [&](const Value* v, bool map, const std::string& what) -> const Value& {
+    if (!v || (map ? !v->is_map() : !v->is_string())) throw Error(ErrorCode::data_format, "the manifest lacks a valid " + what);
+    return *v;
+  };
+  if (!manifest.is_map()) throw Error(ErrorCode::data_format, "the manifest is not a JSON object");
+  if (need(manifest.find("key"), false, "key").as_string() != key) throw Error(ErrorCode::data_format, "the manifest is another key's");
+  need(manifest.find("metrics"), true, "metrics map");
+  need(manifest.find("stage"), true, "stage description");
+  for (const auto& [port, out] : need(manifest.find("outputs"), true, "outputs map").entries()) {
+    need(out.find("type"), false, "type of output '" + port + "'");
+    for (const auto& [file, checksum] : need(out.find("files"), true, "file list of output '" + port + "'").entries()) {
+      if (!checksum.is_string()) throw Error(ErrorCode::data_format, "the manifest's checksum of '" + file + "' is not a string");
+      check_entry_file(dir, file);
+    }
+  }
+  return manifest;
+}
+
 std::optional<CachedStage> Cache::load(const PlannedStage& stage, std::string& problem) const {
   const auto dir = entry_dir(stage.key);
   std::error_code ec;
   if (!std::filesystem::exists(dir / "manifest.json", ec)) return std::nullopt;
   try {
-    std::ifstream in(dir / "manifest.json", std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    const Value manifest = parse_json(text.str(), "manifest.json");
+    const Value manifest = read_manifest(stage.key);
     CachedStage cached;
-    for (const auto& [port, out] : manifest.find("outputs")->entries()) {
-      for (const auto& [file, sum] : out.find("files")->entries())
-        if (sha256_file(dir / file) != sum.as_string())
-          throw Error(ErrorCode::data_format, "checksum mismatch in " + file);
-      cached.outputs.emplace_back(port, decode_artifact(out.find("type")->as_string(), dir / port));
+    const Value& outputs = *manifest.find("outputs");
+    // Exactly the stage's declared outputs, each of its declared type.
+    for (const auto& port : stage.type->info.outputs) {
+      const Value* out = outputs.find(port.name);
+      if (!out) throw Error(ErrorCode::data_format, "no output '" + port.name + "'");
+      if (out->find("type")->as_string() != port.type)
+        throw Error(ErrorCode::data_format, "output '" + port.name + "' is a " + out->find("type")->as_string() + ", not a " + port.type);
+      for (const auto& [file, sum] : out->find("files")->entries())
+        if (sha256_file(dir / file) != sum.as_string()) throw Error(ErrorCode::data_format, "checksum mismatch in " + file);
+      ArtifactPtr artifact = decode_artifact(port.type, dir / port.name);
+      if (!artifact || artifact->type() != port.type) throw Error(ErrorCode::data_format, "output '" + port.name + "' does not decode");
+      cached.outputs.emplace_back(port.name, std::move(artifact));
     }
+    if (outputs.size() != stage.type->info.outputs.size()) throw Error(ErrorCode::data_format, "outputs the stage does not declare");
     cached.metrics = *manifest.find("metrics");
     return cached;
   } catch (const std::exception& e) {
@@ -112,7 +168,9 @@ void Cache::store(const PlannedStage& stage, const std::vector<std::pair<std::st
     manifest.set("outputs", outs);
     manifest.set("metrics", metrics);
     manifest.set("stage", description);
-    write_file_atomic(temp / "manifest.json", [&](std::ostream& out) { out << to_json(manifest); });
+    const std::string text = to_json(manifest);
+    write_file_atomic(temp / "manifest.json", [&](std::ostream& out) { out << text; });
+    write_file_atomic(temp / "manifest.sha256", [&](std::ostream& out) { out << sha256_hex(text); });
     std::error_code ec;
     fs::rename(temp, final_dir, ec);
     if (ec) fs::remove_all(temp);  // another process stored the same key first: theirs is as good
@@ -123,28 +181,53 @@ void Cache::store(const PlannedStage& stage, const std::vector<std::pair<std::st
   }
 }
 
+namespace {
+
+// The entries of a directory; one that vanishes meanwhile (another process publishing or removing
+// an entry) ends nothing: iteration errors are ignored, never thrown.
+std::vector<std::filesystem::path> list_dir(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) out.push_back(it->path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::uintmax_t bytes_below(const std::filesystem::path& dir) {
+  std::uintmax_t bytes = 0;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code file_ec;
+    if (it->is_regular_file(file_ec)) {
+      const auto size = it->file_size(file_ec);
+      if (!file_ec) bytes += size;
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
 std::vector<Cache::Entry> Cache::entries() const {
   namespace fs = std::filesystem;
   std::vector<Entry> out;
   std::error_code ec;
   if (!fs::is_directory(root_, ec)) return out;
-  for (const auto& shard : fs::directory_iterator(root_, ec)) {
-    if (!shard.is_directory()) continue;
-    for (const auto& e : fs::directory_iterator(shard.path(), ec)) {
-      const auto name = e.path().filename().string();
-      if (name.rfind(".tmp-", 0) == 0 || !fs::exists(e.path() / "manifest.json")) continue;
+  for (const auto& shard : list_dir(root_)) {
+    if (!fs::is_directory(shard, ec)) continue;
+    for (const auto& path : list_dir(shard)) {
+      const auto name = path.filename().string();
+      if (name.rfind(".tmp-", 0) == 0 || !fs::exists(path / "manifest.json", ec)) continue;
       Entry entry;
       entry.key = name;
       try {
-        std::ifstream in(e.path() / "manifest.json");
-        std::ostringstream text;
-        text << in.rdbuf();
-        entry.manifest = parse_json(text.str(), "manifest.json");
+        entry.manifest = read_manifest(name);
+        entry.valid = true;
       } catch (const std::exception&) {
+        entry.manifest = Value::map();  // an entry that does not check out: listed, never trusted
       }
-      for (const auto& f : fs::recursive_directory_iterator(e.path(), ec))
-        if (f.is_regular_file()) entry.bytes += f.file_size();
-      entry.written = fs::last_write_time(e.path() / "manifest.json", ec);
+      entry.bytes = bytes_below(path);
+      entry.written = fs::last_write_time(path / "manifest.json", ec);
       out.push_back(std::move(entry));
     }
   }

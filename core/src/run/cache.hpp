@@ -38,9 +38,13 @@ class Cache {
     Value manifest;
     std::uintmax_t bytes = 0;
     std::filesystem::file_time_type written;
+    bool valid = false;  // the manifest checked out (checksum, fields, file names)
   };
   std::vector<Entry> entries() const;
   void remove(const std::string& key) const;
+  // The entry's manifest, checked: its checksum, every field's kind, and every file it names being
+  // a regular file inside the entry. Throws Error(data_format) saying what is wrong.
+  Value read_manifest(const std::string& key) const;
 
   // The description of a stage instance a manifest records (stage id, type, params, inputs, seed).
   static Value describe(const Plan& plan, const PlannedStage& stage);
