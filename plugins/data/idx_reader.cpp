@@ -90,10 +90,17 @@ IdxArray read_idx(const std::filesystem::path& path, std::size_t expected_rank, 
     const std::uint32_t dim = (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) |
                               (std::uint32_t(b[2]) << 8) | std::uint32_t(b[3]);
     array.dims.push_back(dim);
-    total *= dim;
-    if (total > (std::uint64_t(1) << 40))
+    // Checked before multiplying: dimensions such as [4, 2^31, 2^31] must not wrap to 0.
+    if (dim != 0 && total > (std::uint64_t(1) << 40) / dim)
       throw_data_format(file, "header declares an implausible size (over 1 TiB)");
+    total *= dim;
   }
+  // Raw data grows only as bytes arrive, but a gzip stream can expand about 1032:1: a large
+  // declared size a small gzip file cannot hold is refused before decompressing gigabytes of zeros.
+  const auto on_disk = std::filesystem::file_size(path, ec);
+  if (!ec && gzdirect(f.get()) == 0 && total > (std::uint64_t(1) << 26) && total > on_disk * 1032 + 1024)
+    throw_data_format(file, "header declares " + std::to_string(total) + " " + what + " bytes, more than a " +
+                                std::to_string(on_disk) + "-byte gzip file can expand to");
 
   // Grow with what actually arrives, so a lying header cannot make us allocate terabytes.
   const std::size_t chunk = 1 << 22;

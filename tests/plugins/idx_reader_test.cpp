@@ -113,3 +113,22 @@ TEST_CASE("a missing file is an io error naming it", "[idx]") {
     CHECK(e.message().find("/nonexistent/x.gz: cannot open") == 0);
   }
 }
+
+TEST_CASE("regression: dimensions whose product wraps around are refused before any allocation", "[idx][hardening]") {
+  test::TempDir dir;
+  // [4, 2^31, 2^31]: 4 * 2^62 wraps a 64-bit product to 0 if checked after multiplying.
+  std::vector<std::uint8_t> header = {0, 0, 8, 3, 0, 0, 0, 4, 0x80, 0, 0, 0, 0x80, 0, 0, 0};
+  test::write_bytes(dir / "wrap.idx", header, false);
+  CHECK_THROWS_WITH(data::read_idx(dir / "wrap.idx", 3, "image"), Catch::Contains("implausible size"));
+}
+
+TEST_CASE("regression: a small gzip file claiming gigabytes is refused before decompressing", "[idx][hardening]") {
+  test::TempDir dir;
+  // 2 GB declared, 100 MB of zeros present: deflate's ~1032:1 bound says the file cannot hold what
+  // its header claims, so nothing is decompressed past the header.
+  std::vector<std::uint8_t> idx = test::idx_bytes({2000, 1000, 1000}, {});
+  idx.resize(16 + 100'000'000, 0);
+  test::write_bytes(dir / "bomb.idx.gz", idx, true);
+  CHECK(std::filesystem::file_size(dir / "bomb.idx.gz") < 200'000);
+  CHECK_THROWS_WITH(data::read_idx(dir / "bomb.idx.gz", 3, "image"), Catch::Contains("gzip file can expand to"));
+}
