@@ -80,6 +80,7 @@ that need it. Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it a
   --trial N                 run only trial N (0-based) of the sweep
   --cache-dir DIR           the stage cache (default: $PIPELINE_CACHE_DIR or ./.pipeline-cache)
   --no-cache                neither read nor write the cache
+  --max-trials N            refuse a sweep of more than N trials (default 100000)
   --executor local|serial   local (default): independent stages at once on a oneTBB flow graph;
                             serial: one instance at a time in plan order (for debugging); the
                             results are the same
@@ -162,6 +163,7 @@ struct Args {
   std::vector<std::string> sets;
   std::vector<std::string> layers, stages;  // check-plugin filters
   std::string executor = "local";
+  std::uint64_t max_trials = default_max_trials;
   bool verbose = false;
   std::optional<std::string> runs_dir;
   std::optional<std::uint64_t> seed;
@@ -222,6 +224,7 @@ Args parse_args(int argc, char** argv) {
       if (std::find(names.begin(), names.end(), a.executor) == names.end())
         usage_error("--executor must be local or serial, got '" + a.executor + "'");
     }
+    else if (is(arg, "--max-trials")) a.max_trials = parse_count(value_of(i, arg, "--max-trials"), "--max-trials", "a number of trials");
     else if (is(arg, "--layer")) a.layers.push_back(value_of(i, arg, "--layer"));
     else if (is(arg, "--stage")) a.stages.push_back(value_of(i, arg, "--stage"));
     else if (arg == "--verbose" || arg == "-v") a.verbose = true;
@@ -273,7 +276,7 @@ SweepPlan plan_or_exit(const Args& args, const PluginSet& plugins) {
   } catch (const Error& e) {
     usage_error(e.message());
   }
-  SweepPlan sweep = plan_sweep(args.positional[0], plugins, overrides, args.seed, args.trial);
+  SweepPlan sweep = plan_sweep(args.positional[0], plugins, overrides, args.seed, args.trial, args.max_trials);
   if (sweep.ok()) return sweep;
   for (const auto& e : sweep.errors) std::cerr << (e.location().known() ? "" : "pipeline: ") << e.formatted() << "\n";
   std::exit(config_error);

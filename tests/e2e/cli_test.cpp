@@ -289,3 +289,58 @@ TEST_CASE("regression: cache gc --older-than with a bad number deletes nothing",
   const auto ls = test::run_cli({"cache", "ls", "--cache-dir", (dir / "cache").string()});
   CHECK(ls.out.find("1 entries") != std::string::npos);
 }
+
+namespace {
+test::CliResult validate_text(const test::TempDir& dir, const std::string& name, const std::string& text,
+                              std::vector<std::string> extra = {}) {
+  test::write_text(dir / name, text);
+  std::vector<std::string> args = {"validate", (dir / name).string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return test::run_cli(args);
+}
+}  // namespace
+
+TEST_CASE("regression: self-referencing and exponential YAML aliases are located errors", "[cli][hardening]") {
+  test::TempDir dir;
+  const auto self = validate_text(dir, "self.yaml", "experiment: a\nstages:\n  x: &a [*a]\n");
+  CHECK(self.exit_code == 2);
+  CHECK(self.err.find("nesting deeper than 64 levels (an alias that refers to itself?)") != std::string::npos);
+  // "Billion laughs": each level doubles (here x10) the one before.
+  std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i)
+    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + [&] {
+      std::string refs;
+      for (int k = 0; k < 10; ++k) refs += (k ? ", *a" : "*a") + std::to_string(i - 1);
+      return refs;
+    }() + "]\n";
+  const auto bomb = validate_text(dir, "laughs.yaml", laughs);
+  CHECK(bomb.exit_code == 2);
+  CHECK(bomb.err.find("expands to more than 250000 nodes") != std::string::npos);
+}
+
+TEST_CASE("regression: huge scalars and names are errors, not stack overflows", "[cli][hardening]") {
+  test::TempDir dir;
+  const auto digits = validate_text(dir, "d.yaml", "experiment: a\nseed: " + std::string(50000, '7') + "\nstages: {}\n");
+  CHECK(digits.exit_code == 2);
+  const auto name = validate_text(dir, "n.yaml", "experiment: " + std::string(200000, 'x') + "\nstages: {}\n");
+  CHECK(name.exit_code == 2);
+  CHECK(name.err.find("'experiment' must be a name of letters, digits") != std::string::npos);
+  CHECK(name.err.size() < 2000);  // the message quotes the start of the name, not all of it
+}
+
+TEST_CASE("regression: a sweep of a million trials is refused before it is built", "[cli][hardening]") {
+  test::TempDir dir;
+  std::string grid = "experiment: big\nstages:\n  m: {plugin: model, params: {input: [4], layers: [{linear: {out: 2}}]}}\nsweep:\n  grid:\n";
+  for (int k = 0; k < 6; ++k) grid += "    m.input" + std::string(k, '_') + ": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+  const auto r = validate_text(dir, "big.yaml", grid);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("sweep expands to 1000000 trials; the limit is 100000 (--max-trials)") != std::string::npos);
+}
+
+TEST_CASE("regression: a file named ...yaml without experiment: keeps its record inside the runs dir", "[cli][hardening]") {
+  test::TempDir dir;
+  test::write_text(dir / "...yaml", "seed: 0\nstages:\n  m: {plugin: model, params: {input: [4], layers: [{linear: {out: 2}}]}}\n");
+  const auto r = test::run_cli({"run", (dir / "...yaml").string(), "--runs-dir", (dir / "runs").string(), "--no-cache"});
+  CHECK(r.exit_code == 0);
+  CHECK(std::filesystem::exists(dir / "runs" / "experiment"));
+}

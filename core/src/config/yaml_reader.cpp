@@ -9,7 +9,6 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <regex>
 #include <sstream>
 
 namespace pipeline::config {
@@ -25,16 +24,37 @@ bool is_quoted(const YAML::Node& node) {
   return tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "!!str";
 }
 
+// What a config may expand to: aliases can make a 500-byte file a tree of billions of nodes (or
+// refer to themselves), so conversion stops at these documented limits with a located error.
+constexpr int max_depth = 64;
+constexpr std::size_t max_nodes = 250'000;
+
+struct Budget {
+  std::size_t nodes = 0;
+  bool exceeded = false;
+};
+
 Value convert(const YAML::Node& node, const std::string& label, const Location& fallback,
-              std::vector<Error>& errors) {
+              std::vector<Error>& errors, Budget& budget, int depth) {
   const Location here = location_of(node.Mark(), label, fallback);
+  if (budget.exceeded) return Value().at(here);
+  if (depth > max_depth || ++budget.nodes > max_nodes) {
+    budget.exceeded = true;
+    errors.emplace_back(ErrorCode::config_syntax,
+                        depth > max_depth ? "nesting deeper than " + std::to_string(max_depth) +
+                                                " levels (an alias that refers to itself?)"
+                                          : "the document expands to more than " + std::to_string(max_nodes) +
+                                                " nodes (aliases of aliases?)",
+                        here);
+    return Value().at(here);
+  }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null: return Value().at(here);
     case YAML::NodeType::Scalar: return typed_scalar(node.Scalar(), is_quoted(node)).at(here);
     case YAML::NodeType::Sequence: {
       Value list = Value::list();
-      for (const auto& item : node) list.push_back(convert(item, label, here, errors));
+      for (const auto& item : node) list.push_back(convert(item, label, here, errors, budget, depth + 1));
       return list.at(here);
     }
     case YAML::NodeType::Map: {
@@ -55,12 +75,50 @@ Value convert(const YAML::Node& node, const std::string& label, const Location& 
           continue;  // the first definition wins, as yaml-cpp's lookup would have it
         }
         seen.emplace(key, key_loc);
-        map.set(key, convert(kv.second, label, key_loc, errors), key_loc);
+        map.set(key, convert(kv.second, label, key_loc, errors, budget, depth + 1), key_loc);
       }
       return map.at(here);
     }
   }
   return Value().at(here);
+}
+
+// The YAML 1.2 core schema's number forms, matched by hand: std::regex recurses per character and
+// overflows the stack on a 50,000-digit scalar.
+bool digits(const std::string& t, std::size_t& i, bool (*is)(char)) {
+  const std::size_t start = i;
+  while (i < t.size() && is(t[i])) ++i;
+  return i > start;
+}
+bool decimal(char c) { return c >= '0' && c <= '9'; }
+bool hexadecimal(char c) { return decimal(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+bool is_int(const std::string& t) {  // [-+]?[0-9]+
+  std::size_t i = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;
+  return digits(t, i, decimal) && i == t.size();
+}
+bool is_hex(const std::string& t) {  // 0x[0-9a-fA-F]+
+  std::size_t i = 2;
+  return t.size() > 2 && t[0] == '0' && t[1] == 'x' && digits(t, i, hexadecimal) && i == t.size();
+}
+bool is_float(const std::string& t) {  // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+  std::size_t i = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits(t, i, decimal)) return false;
+  } else {
+    if (!digits(t, i, decimal)) return false;
+    if (i < t.size() && t[i] == '.') {
+      ++i;
+      digits(t, i, decimal);
+    }
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    if (!digits(t, i, decimal)) return false;
+  }
+  return i == t.size();
 }
 
 }  // namespace
@@ -72,23 +130,20 @@ Value typed_scalar(const std::string& text, bool quoted) {
   if (text == "true" || text == "True" || text == "TRUE") return Value::boolean(true);
   if (text == "false" || text == "False" || text == "FALSE") return Value::boolean(false);
 
-  static const std::regex int_re("[-+]?[0-9]+");
-  static const std::regex hex_re("0x[0-9a-fA-F]+");
-  static const std::regex float_re(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  if (std::regex_match(text, int_re)) {
+  if (is_int(text)) {
     std::int64_t i = 0;
     const char* begin = text.data() + (text[0] == '+' ? 1 : 0);
     auto res = std::from_chars(begin, text.data() + text.size(), i);
     if (res.ec == std::errc() && res.ptr == text.data() + text.size()) return Value::integer(i);
     return Value::real(std::strtod(text.c_str(), nullptr));  // too large for int64
   }
-  if (std::regex_match(text, hex_re)) {
+  if (is_hex(text)) {
     std::uint64_t u = 0;
     auto res = std::from_chars(text.data() + 2, text.data() + text.size(), u, 16);
     if (res.ec == std::errc() && u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       return Value::integer(static_cast<std::int64_t>(u));
   }
-  if (std::regex_match(text, float_re)) return Value::real(std::strtod(text.c_str(), nullptr));
+  if (is_float(text)) return Value::real(std::strtod(text.c_str(), nullptr));
   if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf")
     return Value::real(std::numeric_limits<double>::infinity());
   if (text == "-.inf" || text == "-.Inf" || text == "-.INF")
@@ -113,7 +168,8 @@ Value parse_yaml(const std::string& text, const std::string& label, std::vector<
                         "expected one YAML document, found " + std::to_string(docs.size()),
                         location_of(docs[1].Mark(), label, Location{label, 1, 1}));
   }
-  return convert(docs[0], label, Location{label, 1, 1}, errors);
+  Budget budget;
+  return convert(docs[0], label, Location{label, 1, 1}, errors, budget, 0);
 }
 
 Value read_yaml_file(const std::filesystem::path& file, const std::string& label,

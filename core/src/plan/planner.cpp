@@ -2,7 +2,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <set>
 
 #include "config/yaml_reader.hpp"
@@ -188,13 +187,21 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
                                              " (expected experiment, description, seed, stages, sweep)");
   }
 
-  plan.experiment = std::filesystem::path(label).stem().string();
+  // The name becomes a directory of the run record, so it must be one plain path component.
+  auto plain = [](const std::string& n) {
+    if (n.empty() || n.size() > 200 || n[0] == '.' || n[0] == '-') return false;
+    for (char c : n)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) return false;
+    return true;
+  };
+  // Without an `experiment:` key, the file's stem, unless it is no plain name ("...yaml" has the
+  // stem "..", which would put the record beside the runs directory).
+  const std::string stem = std::filesystem::path(label).stem().string();
+  plan.experiment = plain(stem) ? stem : std::string("experiment");
   if (const Value* name = config.find("experiment")) {
-    static const std::regex name_re("[A-Za-z0-9_][A-Za-z0-9_.-]*");
-    // The name becomes a directory of the run record, so it must be one plain path component.
-    if (!name->is_string() || !std::regex_match(name->as_string(), name_re))
-      diag.error(name->location(), "'experiment' must be a name of letters, digits, '_', '-' and '.', got '" +
-                                       name->str() + "'");
+    if (!name->is_string() || !plain(name->as_string()))
+      diag.error(name->location(), "'experiment' must be a name of letters, digits, '_', '-' and '.' (at most 200), got '" +
+                                       name->str().substr(0, 80) + (name->str().size() > 80 ? "...'" : "'"));
     else
       plan.experiment = name->as_string();
   }
@@ -234,7 +241,12 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
     if (params->is_map()) params->set(o.param, o.value, o.value.location());
   }
 
-  static const std::regex id_re("[A-Za-z_][A-Za-z0-9_-]*");
+  auto valid_id = [](const std::string& id) {
+    if (id.empty() || !(std::isalpha(static_cast<unsigned char>(id[0])) || id[0] == '_')) return false;
+    for (char c : id)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+    return true;
+  };
   static const std::vector<std::string> stage_keys = {"plugin", "params", "inputs", "doc"};
   std::vector<StageDraft> drafts;
   std::map<std::string, std::size_t> index;
@@ -243,7 +255,7 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
     d.id = id;
     d.location = stages_with_overrides.key_location(id);
     const std::string ctx = "stage '" + id + "'";
-    if (!std::regex_match(id, id_re))
+    if (!valid_id(id))
       diag.error(d.location, ctx + ": a stage id must start with a letter or '_' and contain only "
                                    "letters, digits, '_' and '-'");
     index.emplace(id, drafts.size());

@@ -40,7 +40,7 @@ bool overrides_of(const Value& map, std::vector<Override>& out, Value& labels, s
 
 }  // namespace
 
-SweepSpec expand_sweep(const Value& config, const std::string& label, std::vector<Error>& errors) {
+SweepSpec expand_sweep(const Value& config, const std::string& label, std::vector<Error>& errors, std::uint64_t max_trials) {
   SweepSpec spec;
   const Value* sweep = config.is_map() ? config.find("sweep") : nullptr;
   if (!sweep || sweep->is_null()) {
@@ -84,6 +84,23 @@ SweepSpec expand_sweep(const Value& config, const std::string& label, std::vecto
     }
   }
   if (base.empty()) base.emplace_back();
+
+  // The size before the product is built: a 384-byte grid can ask for a million trials.
+  constexpr std::uint64_t ceiling = std::uint64_t(1) << 40;  // counted no further
+  std::uint64_t count = base.size();
+  auto times = [&](std::uint64_t n) { count = n != 0 && count > ceiling / n ? ceiling : count * n; };
+  if (const Value* grid = sweep->find("grid"); grid && grid->is_map())
+    for (const auto& [path, values] : grid->entries())
+      if (values.is_list() && !values.items().empty()) times(values.items().size());
+  if (const Value* s = sweep->find("seeds"); s && s->is_list() && !s->items().empty()) times(s->items().size());
+  if (count > max_trials) {
+    errors.emplace_back(ErrorCode::config_schema,
+                        "sweep expands to " + (count >= ceiling ? std::string("over 10^12") : std::to_string(count)) +
+                            " trials; the limit is " + std::to_string(max_trials) + " (--max-trials)",
+                        config.key_location("sweep"));
+    spec.trials.push_back(Trial{});
+    return spec;
+  }
 
   // The grid: the cartesian product, the last key varying fastest.
   std::vector<std::pair<std::vector<Override>, Value>> combos = base;
@@ -160,7 +177,8 @@ SweepSpec expand_sweep(const Value& config, const std::string& label, std::vecto
 }
 
 SweepPlan plan_sweep(const std::filesystem::path& file, const PluginSet& plugins, const std::vector<Override>& overrides,
-                     std::optional<std::uint64_t> seed_override, std::optional<std::size_t> only_trial) {
+                     std::optional<std::uint64_t> seed_override, std::optional<std::size_t> only_trial,
+                     std::uint64_t max_trials) {
   SweepPlan result;
   const std::string label = file.string();
   std::vector<Error> syntax;
@@ -174,7 +192,7 @@ SweepPlan plan_sweep(const std::filesystem::path& file, const PluginSet& plugins
   add_errors(syntax);
   if (config.is_null() && !syntax.empty()) return result;
   std::vector<Error> sweep_errors;
-  result.spec = expand_sweep(config, label, sweep_errors);
+  result.spec = expand_sweep(config, label, sweep_errors, max_trials);
   add_errors(sweep_errors);
   if (only_trial) {
     if (!result.spec.present) {

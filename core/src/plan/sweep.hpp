@@ -25,8 +25,13 @@ struct SweepSpec {
   std::vector<std::string> report;   // "stage.metric" paths for the summary; empty: defaults
 };
 
-// Reads and expands `sweep:`; problems go to `errors`.
-SweepSpec expand_sweep(const Value& config, const std::string& label, std::vector<Error>& errors);
+// The default cap on a sweep's trials (pipeline run --max-trials raises it).
+inline constexpr std::uint64_t default_max_trials = 100000;
+
+// Reads and expands `sweep:`; problems go to `errors`. A sweep of more than max_trials trials is
+// an error before any trial is built.
+SweepSpec expand_sweep(const Value& config, const std::string& label, std::vector<Error>& errors,
+                       std::uint64_t max_trials = default_max_trials);
 
 struct TrialPlan {
   Trial trial;
@@ -46,6 +51,7 @@ struct SweepPlan {
 // location) and merges them. `only_trial` keeps one trial.
 SweepPlan plan_sweep(const std::filesystem::path& file, const PluginSet& plugins,
                      const std::vector<Override>& overrides, std::optional<std::uint64_t> seed_override = std::nullopt,
-                     std::optional<std::size_t> only_trial = std::nullopt);
+                     std::optional<std::size_t> only_trial = std::nullopt,
+                     std::uint64_t max_trials = default_max_trials);
 
 }  // namespace pipeline
