@@ -19,6 +19,7 @@
 
 #include "check_plugin.hpp"
 #include "plan/dot.hpp"
+#include "plan/file_hashes.hpp"
 #include "plan/explain.hpp"
 #include "plan/sweep.hpp"
 #include "plan/plan.hpp"
@@ -268,6 +269,8 @@ void load_plugins(PluginSet& plugins, const Args& args, const char* argv0) {
 
 // Validates FILE (every trial) with the overrides; on errors prints them all and exits 2.
 SweepPlan plan_or_exit(const Args& args, const PluginSet& plugins) {
+  // Input files' digests are remembered beside the cache, so reruns hash nothing again.
+  if (!args.no_cache) remember_file_hashes_in(args.cache_dir ? fs::path(*args.cache_dir) : default_cache_dir());
   if (args.positional.size() != 1)
     usage_error("'" + args.command + "' takes exactly one experiment file");
   std::vector<Override> overrides;

@@ -330,3 +330,27 @@ TEST_CASE("regression: manifests without fields, of the wrong shape, or naming f
     }
   }
 }
+
+TEST_CASE("regression: a same-size edit with the modification time restored reruns the stage", "[sweep][keys][hardening]") {
+  // cp -p, rsync -t, tar x and touch -r all leave size and mtime as they were: only the content
+  // (hashed, and remembered by inode and change time) tells.
+  SweepFixture f("  seeds: [0]\n");
+  REQUIRE(f.run("first").exit_code == 0);
+  const fs::path labels_file = f.dir / "labels.gz";
+  const auto mtime = fs::last_write_time(labels_file);
+  std::vector<std::uint8_t> labels;
+  for (int i = 0; i < 60; ++i) labels.push_back(static_cast<std::uint8_t>((i + 1) % 3));  // other labels, same size
+  auto other = test::small_images(labels);
+  test::write_bytes(f.dir / "other.gz", other.labels_idx, true);
+  const std::string replaced = test::read_file(f.dir / "other.gz");
+  REQUIRE(replaced.size() == test::read_file(labels_file).size());
+  REQUIRE(replaced != test::read_file(labels_file));
+  test::write_text(labels_file, replaced);
+  fs::last_write_time(labels_file, mtime);
+  const auto explained = test::run_cli({"explain", (f.dir / "s.yaml").string(), "--cache-dir", (f.dir / "cache").string()});
+  INFO(explained.out);
+  CHECK(explained.out.find("data (idx_dataset") != std::string::npos);
+  CHECK(explained.out.find("runs (input file labels changed)") != std::string::npos);
+  CHECK(explained.out.find("fit (train") != std::string::npos);
+  CHECK(explained.out.find("which runs") != std::string::npos);
+}

@@ -94,6 +94,12 @@ std::string explain(const SweepPlan& sweep, const Cache* cache) {
                           (will_run.count(in.producer) ? ", which runs" : ", which changed"));
     }
     if (was.find("seed") && was.find("seed")->str() != now.find("seed")->str()) reasons.push_back("seed changed");
+    if (const Value* old_files = was.find("files"); old_files && old_files->is_map())
+      for (const auto& [name, digest] : now.find("files")->entries()) {
+        const Value* before = old_files->find(name);
+        if (before && before->str() != digest.str())
+          reasons.push_back("input file " + (name.rfind("file:", 0) == 0 ? name.substr(5) : name) + " changed");
+      }
     if (was.find("plugin_version") && was.find("plugin_version")->str() != now.find("plugin_version")->str())
       reasons.push_back("plugin version " + was.find("plugin_version")->str() + " -> " + now.find("plugin_version")->str());
     else if (was.find("plugin_sha256") && was.find("plugin_sha256")->str() != now.find("plugin_sha256")->str())

@@ -30,6 +30,9 @@ struct PlannedStage {
   // The registered extensions whose code the instance runs (layer types of a model, the chosen
   // optimizer, the codecs of its outputs): see declared_extensions().
   std::vector<ExtensionRef> extensions;
+  // The fingerprint of every file the key covers, by parameter (and "file:PATH" for
+  // StageInfo::files): content digests, or a folder's listing digest.
+  Value files = Value::map();
   // Content key: SHA-256 of the stage type (name, version, build id, plugin binary), the core
   // library's binary, the plugin of every extension it uses, its canonical parameters, its input
   // files, the keys of its inputs, and its seed. Equal keys mean equal outputs.

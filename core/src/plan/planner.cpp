@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -8,6 +10,7 @@
 #include "plan/param_check.hpp"
 #include "plan/plan.hpp"
 #include "pipeline/rng.hpp"
+#include "plan/file_hashes.hpp"
 #include "plugin/extension_registry.hpp"
 #include "util/sha256.hpp"
 
@@ -518,13 +521,15 @@ Value file_fingerprint(const std::filesystem::path& path) {
     std::lock_guard lock(mutex);
     if (auto it = walked.find(where); it != walked.end()) return it->second;
   }
+  // A file of a folder by size, modification time, inode and change time (which no user can set
+  // back): cheap for thousands of images, and any rewrite shows.
   auto one = [](const fs::path& f) {
-    std::error_code size_ec, time_ec;
-    const auto size = fs::file_size(f, size_ec);
-    const auto time = fs::last_write_time(f, time_ec).time_since_epoch().count();
-    return (size_ec ? std::string("?") : std::to_string(size)) + "@" + (time_ec ? std::string("?") : std::to_string(time));
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0) return std::string("?");
+    return std::to_string(st.st_size) + "@" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
+           "#" + std::to_string(st.st_ino) + "^" + std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
   };
-  if (!fs::is_directory(path, ec)) return Value::string(one(path));
+  if (!fs::is_directory(path, ec)) return Value::string("sha256:" + file_content_hash(path));
   // Symlinked class folders are read by the stage, so they are walked here too; an entry that
   // cannot be read (a dangling link) is skipped rather than ending the walk.
   std::vector<fs::path> entries;
@@ -565,15 +570,15 @@ void compute_keys(Plan& plan) {
         extensions.set(ref.kind + ":" + ref.name, Value::string(owner->plugin + " " + owner->version + " " + owner->sha256));
     k.set("extensions", extensions);
     k.set("params", s.params.all());
-    // Input files by size and modification time: a changed data file invalidates its stage.
+    // Input files by content (plan/file_hashes.hpp): a changed data file invalidates its stage,
+    // whatever its size and modification time say.
     Value files = Value::map();
     for (const auto& spec : s.type->info.params)
       if (spec.type == ParamType::path && spec.must_exist && s.params.has(spec.name)) {
-        std::error_code ec;
         const auto path = s.params.get_path(spec.name);
-        const auto size = std::filesystem::file_size(path, ec);
-        const auto time = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
-        files.set(spec.name, Value::string(std::to_string(size) + "@" + std::to_string(time)));
+        std::error_code ec;
+        files.set(spec.name, Value::string(std::filesystem::is_directory(path, ec) ? file_fingerprint(path).as_string()
+                                                                                    : "sha256:" + file_content_hash(path)));
       }
     if (s.type->info.files) {
       try {
@@ -582,6 +587,7 @@ void compute_keys(Plan& plan) {
         // Parameters that validation rejects: nothing runs with them.
       }
     }
+    s.files = files;
     k.set("files", files);
     Value inputs = Value::map();
     for (const auto& in : s.inputs)

@@ -54,6 +54,7 @@ Value Cache::describe(const Plan& plan, const PlannedStage& stage) {
     }
   d.set("extensions", extensions);
   d.set("params", stage.params.all());
+  d.set("files", stage.files);
   Value inputs = Value::map();
   for (const auto& in : stage.inputs)
     inputs.set(in.port, Value::string(plan.stages[in.producer].id + "." + in.producer_port + "@" +
