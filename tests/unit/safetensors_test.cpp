@@ -287,3 +287,24 @@ TEST_CASE("repeated tensor names and keys are rejected", "[safetensors]") {
         "tensor 'x' has key 'dtype' twice");
   CHECK(read_error(file_bytes(R"({"__metadata__":{"k":"1","k":"2"}})")) == "__metadata__ has key 'k' twice");
 }
+
+TEST_CASE("regression: a header nested 100,000 deep is refused without recursion", "[safetensors][hardening]") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK_THAT(read_error(file_bytes(deep)), Catch::Matchers::StartsWith("header nests deeper than 8 levels"));
+  const std::string deep_object = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK_THAT(read_error(file_bytes(deep_object)), Catch::Matchers::StartsWith("header nests deeper than 8 levels"));
+}
+
+TEST_CASE("regression: 40,000 empty tensors parse in one pass", "[safetensors][hardening]") {
+  std::string header = "{";
+  for (int i = 0; i < 40000; ++i)
+    header += (i ? "," : "") + std::string("\"t") + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}";
+  header += "}";
+  test::TempDir dir;
+  const auto file = dir / "many.safetensors";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  test::write_text(file, bytes + header);
+  const auto f = read_safetensors(file);
+  CHECK(f.tensors.size() == 40000);
+}

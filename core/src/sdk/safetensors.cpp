@@ -7,6 +7,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include <unordered_set>
+
 #include <cmath>
 #include <set>
 
@@ -61,44 +63,85 @@ struct Header {
   std::vector<std::string> metadata_keys;  // in file order, which nlohmann's map forgets
 };
 
-// nlohmann keeps only one of two equal keys, so its parser callback, which sees every key, is
-// where a repeated tensor name is caught instead of one of the two tensors silently vanishing.
-Header parse_header(const std::string& text, const Complaint& complain) {
-  struct OpenValue {
-    std::string name;  // the key it is the value of; "" for the header itself and array elements
-    bool is_object = false;
-    std::set<std::string> keys;
-  };
-  std::vector<OpenValue> open;
-  std::string last_key;
-  Header header;
-  const auto on_event = [&](int, Json::parse_event_t event, Json& parsed) {
-    using Event = Json::parse_event_t;
-    if (event == Event::object_start || event == Event::array_start) {
-      const bool in_object = !open.empty() && open.back().is_object;
-      open.push_back({in_object ? last_key : "", event == Event::object_start, {}});
-    } else if (event == Event::object_end || event == Event::array_end) {
-      open.pop_back();
-    } else if (event == Event::key) {
-      last_key = parsed.get<std::string>();
-      if (open.size() == 2 && open.back().name == metadata_key) header.metadata_keys.push_back(last_key);
-      // A header that is not an object is rejected below, with a clearer message.
-      const bool duplicate = !open.back().keys.insert(last_key).second && open.front().is_object;
-      if (duplicate && open.size() == 1) {
-        complain((last_key == metadata_key ? last_key : tensor_named(last_key)) + " appears twice in the header");
-      }
-      if (duplicate) {
-        const std::string& owner = open[1].name;
-        complain((owner == metadata_key ? owner : tensor_named(owner)) + " has key '" + last_key + "' twice");
-      }
+// A safetensors header is three levels deep (header, tensor, shape); anything deeper is refused
+// before it is built, so no recursion later (a message's dump, a destructor) meets it.
+constexpr std::size_t max_header_depth = 8;
+constexpr std::size_t max_tensors = 1'000'000;
+
+// Builds the header on an explicit stack with one pass over the text, catching what nlohmann's
+// DOM would silently drop (a repeated key keeps one of the two tensors) in a set per object.
+class HeaderBuilder : public nlohmann::json_sax<Json> {
+ public:
+  HeaderBuilder(Header& header, const Complaint& complain) : header_(header), complain_(complain) {}
+
+  bool null() override { return put(Json(nullptr)); }
+  bool boolean(bool b) override { return put(Json(b)); }
+  bool number_integer(number_integer_t i) override { return put(Json(i)); }
+  bool number_unsigned(number_unsigned_t u) override { return put(Json(u)); }
+  bool number_float(number_float_t d, const string_t&) override { return put(Json(d)); }
+  bool string(string_t& text) override { return put(Json(std::move(text))); }
+  bool binary(binary_t&) override { complain_("header is not valid JSON: binary values"); }
+  bool start_object(std::size_t) override { return open(Json::object()); }
+  bool start_array(std::size_t) override { return open(Json::array()); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    Frame& f = frames_.back();
+    if (!f.keys.insert(k).second) {
+      if (frames_.size() == 1) complain_((k == metadata_key ? k : tensor_named(k)) + " appears twice in the header");
+      const std::string& owner = frames_[1].name;
+      complain_((owner == metadata_key ? owner : tensor_named(owner)) + " has key '" + k + "' twice");
     }
+    if (frames_.size() == 1 && k != metadata_key && ++tensors_ > max_tensors)
+      complain_("header lists more than " + std::to_string(max_tensors) + " tensors");
+    if (frames_.size() == 2 && f.name == metadata_key) header_.metadata_keys.push_back(k);
+    f.key = std::move(k);
     return true;
-  };
-  try {
-    header.json = Json::parse(text, on_event);
-  } catch (const Json::exception& e) {
-    complain(std::string("header is not valid JSON: ") + e.what());
   }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    (void)position;  // nlohmann's message gives the line and column
+    complain_(std::string("header is not valid JSON: ") + e.what());
+  }
+
+ private:
+  struct Frame {
+    Json value;
+    std::string name;  // the key this value belongs to ("" for the header and array items)
+    std::string key;   // the latest key inside it (objects)
+    std::unordered_set<std::string> keys;
+  };
+  bool put(Json v) {
+    if (frames_.empty()) {
+      header_.json = std::move(v);
+      return true;
+    }
+    Frame& f = frames_.back();
+    if (f.value.is_array()) f.value.push_back(std::move(v));
+    else f.value[f.key] = std::move(v);
+    return true;
+  }
+  bool open(Json container) {
+    if (frames_.size() >= max_header_depth)
+      complain_("header nests deeper than " + std::to_string(max_header_depth) + " levels");
+    const std::string name = !frames_.empty() && frames_.back().value.is_object() ? frames_.back().key : "";
+    frames_.push_back({std::move(container), name, {}, {}});
+    return true;
+  }
+  bool close() {
+    Json done = std::move(frames_.back().value);
+    frames_.pop_back();
+    return put(std::move(done));
+  }
+  Header& header_;
+  const Complaint& complain_;
+  std::vector<Frame> frames_;
+  std::size_t tensors_ = 0;
+};
+
+Header parse_header(const std::string& text, const Complaint& complain) {
+  Header header;
+  HeaderBuilder builder(header, complain);
+  Json::sax_parse(text, &builder);
   if (!header.json.is_object()) complain("header must be a JSON object, not " + brief(header.json));
   return header;
 }
