@@ -227,6 +227,16 @@ TEST_CASE("a failed trial does not sink the sweep", "[sweep]") {
   CHECK(test::read_file(rec / "summary.md").find("failed: data") != std::string::npos);
 }
 
+TEST_CASE("regression: the summary counts the seeds a mean is over, not the trials of the point", "[sweep][hardening]") {
+  // A point whose trials all fail averages nothing; the table says "0 of 2", not "2".
+  SweepFixture g("  grid: {data.per_class: [5, 30]}\n  seeds: [0, 1]\n");
+  g.run("runs");
+  const std::string md2 = test::read_file(g.record("runs") / "summary.md");
+  INFO(md2);
+  CHECK(md2.find("| 0 of 2 |") != std::string::npos);  // per_class 30 fails for both seeds
+  CHECK(md2.find("| 2 |") != std::string::npos);       // per_class 5 finishes for both
+}
+
 TEST_CASE("one trial of a sweep runs alone with --trial", "[sweep]") {
   SweepFixture f;
   auto r = f.run("runs", {"--trial", "3"});

@@ -264,7 +264,11 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
       const double sd = xs.size() > 1 ? std::sqrt(var / static_cast<double>(xs.size() - 1)) : 0.0;
       agg += " " + number(mean) + " ± " + number(sd) + " |";
     }
-    agg += " " + std::to_string(points[p].size()) + " |\n";
+    // The seeds the means are over: trials that finished, not every trial of the point (an
+    // interrupted or failed one contributes nothing).
+    std::size_t finished = 0;
+    for (const Row* r : points[p]) finished += r->status == "done";
+    agg += " " + std::to_string(finished) + (finished == points[p].size() ? "" : " of " + std::to_string(points[p].size())) + " |\n";
   }
   write_text(run_dir / "summary.csv", csv);
   write_text(run_dir / "summary.md", md + agg);
