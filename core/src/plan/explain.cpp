@@ -23,16 +23,15 @@ std::vector<std::string> extension_changes(const Value& was, const Value& now) {
   for (const auto& [key, cur] : after->entries()) {
     const Value* old = before->find(key);
     const std::string what = name_of(key);
-    if (!old) out.push_back("now uses " + what + " (plugin " + field(cur, "plugin") + ")");
-    else if (field(*old, "plugin") != field(cur, "plugin"))
+    // An extension used or dropped follows from a parameter change, which is reported already.
+    if (!old) continue;
+    if (field(*old, "plugin") != field(cur, "plugin"))
       out.push_back(what + ": now from plugin " + field(cur, "plugin") + " (was " + field(*old, "plugin") + ")");
     else if (field(*old, "version") != field(cur, "version"))
       out.push_back(what + ": plugin version " + field(*old, "version") + " -> " + field(cur, "version"));
     else if (field(*old, "sha256") != field(cur, "sha256"))
       out.push_back(what + ": plugin binary changed");
   }
-  for (const auto& [key, _] : before->entries())
-    if (!after->find(key)) out.push_back("no longer uses " + name_of(key));
   return out;
 }
 
