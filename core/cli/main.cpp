@@ -30,6 +30,9 @@
 #include "run/record.hpp"
 #include "run/reporter.hpp"
 #include "run/schedulers.hpp"
+#include "run/slurm_client.hpp"
+#include "run/stage_worker.hpp"
+#include "plan/plan_json.hpp"
 #include "util/sha256.hpp"
 
 #include <oneapi/dnnl/dnnl.h>
@@ -55,6 +58,7 @@ Commands:
   plugins         list the loaded plugins and what they register
   inspect NAME    describe a stage type, layer type, optimizer or codec
   check-plugin FILE.so  check every type a plugin registers (schemas, shapes, gradients, runs)
+  run-stage PLAN ID...  run instances of a written plan (what a Slurm job runs)
 
 Options:
   --plugin-path PATH   look for plugins here first (a directory or a .so file; repeatable,
@@ -68,7 +72,8 @@ Exit codes: 0 ok, 1 a stage failed, 2 config or usage error, 3 plugin load error
 
 const std::map<std::string, std::string> command_help = {
     {"run", R"(usage: pipeline run FILE [--set STAGE.PARAM=VALUE]... [--seed N] [--trial N] [--runs-dir DIR]
-                    [--cache-dir DIR] [--no-cache] [--executor local|serial] [--quiet]
+                    [--cache-dir DIR] [--no-cache] [--executor local|serial|slurm] [--quiet]
+                    [--slurm-partition P] [--slurm-max-jobs N] [--slurm-args "..."]
 
 Validates FILE (every trial of its sweep), then runs its stages on a oneTBB flow graph:
 independent stages at the same time, compute stages one at a time with all cores. Stage
@@ -82,12 +87,26 @@ that need it. Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it a
   --cache-dir DIR           the stage cache (default: $PIPELINE_CACHE_DIR or ./.pipeline-cache)
   --no-cache                neither read nor write the cache
   --max-trials N            refuse a sweep of more than N trials (default 100000)
-  --executor local|serial   local (default): independent stages at once on a oneTBB flow graph;
-                            serial: one instance at a time in plan order (for debugging); the
-                            results are the same
+  --executor local|serial|slurm
+                            local (default): independent stages at once on a oneTBB flow graph;
+                            serial: one instance at a time in plan order (for debugging);
+                            slurm: computing stages as Slurm jobs, results through the cache
+                            (docs/scale-out.md). The results are the same with each
+  --slurm-partition P       submit to partition P (default: the cluster's default)
+  --slurm-max-jobs N        at most N jobs queued or running at once (default 100)
+  --slurm-args "..."        more sbatch options for every job, e.g. "--account=A --time=2:00:00"
   --runs-dir DIR            where run records go (default: $PIPELINE_RUNS_DIR or ./runs); the
                             record is DIR/EXPERIMENT/RUN_ID with plan.json, metrics.json, timings.json
   --quiet                   no start/done lines, only results and errors
+)"},
+    {"run-stage", R"(usage: pipeline run-stage PLAN.json --job-dir DIR --run-dir DIR --cache-dir DIR
+                          [--exchange-dir DIR] ID...
+
+What a Slurm job of `pipeline run --executor slurm` runs: instances ID... of a plan the
+coordinator wrote. Inputs come from the cache (or the run's exchange); one that neither holds is
+computed here from its own inputs. Refuses (exit 3) when this node's plugins or core library are
+not the build the plan was made with. Writes DIR/result.json with each instance's status and
+metrics. Exit 0 when every ID is done, 1 when one failed.
 )"},
     {"validate", R"(usage: pipeline validate FILE [--set STAGE.PARAM=VALUE]...
 
@@ -164,6 +183,10 @@ struct Args {
   std::vector<std::string> sets;
   std::vector<std::string> layers, stages;  // check-plugin filters
   std::string executor = "local";
+  std::string slurm_partition;
+  std::optional<int> slurm_max_jobs;
+  std::optional<std::string> slurm_args;
+  std::optional<std::string> job_dir, run_dir, exchange_dir;  // run-stage
   std::uint64_t max_trials = default_max_trials;
   bool verbose = false;
   std::optional<std::string> runs_dir;
@@ -223,8 +246,18 @@ Args parse_args(int argc, char** argv) {
       a.executor = value_of(i, arg, "--executor");
       const auto names = scheduler_names();
       if (std::find(names.begin(), names.end(), a.executor) == names.end())
-        usage_error("--executor must be local or serial, got '" + a.executor + "'");
+        usage_error("--executor must be local, serial or slurm, got '" + a.executor + "'");
     }
+    else if (is(arg, "--slurm-partition")) a.slurm_partition = value_of(i, arg, "--slurm-partition");
+    else if (is(arg, "--slurm-args")) a.slurm_args = value_of(i, arg, "--slurm-args");
+    else if (is(arg, "--slurm-max-jobs")) {
+      const std::uint64_t n = parse_count(value_of(i, arg, "--slurm-max-jobs"), "--slurm-max-jobs", "a number of jobs");
+      if (n < 1 || n > 1000000) usage_error("--slurm-max-jobs must be between 1 and 1000000, got " + std::to_string(n));
+      a.slurm_max_jobs = static_cast<int>(n);
+    }
+    else if (is(arg, "--job-dir")) a.job_dir = value_of(i, arg, "--job-dir");
+    else if (is(arg, "--run-dir")) a.run_dir = value_of(i, arg, "--run-dir");
+    else if (is(arg, "--exchange-dir")) a.exchange_dir = value_of(i, arg, "--exchange-dir");
     else if (is(arg, "--max-trials")) a.max_trials = parse_count(value_of(i, arg, "--max-trials"), "--max-trials", "a number of trials");
     else if (is(arg, "--layer")) a.layers.push_back(value_of(i, arg, "--layer"));
     else if (is(arg, "--stage")) a.stages.push_back(value_of(i, arg, "--stage"));
@@ -287,7 +320,69 @@ SweepPlan plan_or_exit(const Args& args, const PluginSet& plugins) {
 
 std::optional<Cache> cache_of(const Args& args) {
   if (args.no_cache) return std::nullopt;
-  return Cache(args.cache_dir ? fs::path(*args.cache_dir) : default_cache_dir());
+  return Cache(fs::absolute(args.cache_dir ? fs::path(*args.cache_dir) : default_cache_dir()));
+}
+
+// The Slurm options, checked against the cluster before anything is submitted; exits 2 when the
+// cluster, the partition or the cache will not do.
+void configure_slurm(const Args& args, RunOptions& options) {
+  if (args.executor != "slurm") {
+    if (!args.slurm_partition.empty() || args.slurm_max_jobs || args.slurm_args)
+      usage_error("--slurm-partition, --slurm-max-jobs and --slurm-args need --executor slurm");
+    return;
+  }
+  options.slurm.partition = args.slurm_partition;
+  if (args.slurm_max_jobs) options.slurm.max_jobs = *args.slurm_max_jobs;
+  try {
+    if (args.slurm_args) options.slurm.sbatch_args = split_shell_words(*args.slurm_args);
+  } catch (const Error& e) {
+    usage_error(e.message());
+  }
+  // Every job runs this same binary with the same plugins (docs/scale-out.md).
+  options.slurm.worker = {executable_path("pipeline").string()};
+  for (const auto& p : args.plugin_path) {
+    options.slurm.worker.push_back("--plugin-path");
+    options.slurm.worker.push_back(fs::absolute(p).string());
+  }
+  try {
+    check_slurm_ready(options);
+  } catch (const Error& e) {
+    std::cerr << "pipeline: error: " << e.message() << "\n";
+    std::exit(config_error);
+  }
+}
+
+// `pipeline run-stage`: a Slurm job's work (run/stage_worker.hpp).
+int run_stage_command(const Args& args, const PluginSet& plugins) {
+  if (args.positional.size() < 2) usage_error("'run-stage' takes a plan file and at least one stage id");
+  if (!args.job_dir || !args.run_dir || !args.cache_dir) usage_error("'run-stage' needs --job-dir, --run-dir and --cache-dir");
+  WorkerJob job;
+  job.targets.assign(args.positional.begin() + 1, args.positional.end());
+  job.job_dir = *args.job_dir;
+  job.run_dir = *args.run_dir;
+  const Cache cache(*args.cache_dir);
+  std::optional<Cache> exchange;
+  if (args.exchange_dir) exchange.emplace(*args.exchange_dir);
+  Plan plan;
+  try {
+    plan = read_plan_file(args.positional[0], plugins);
+  } catch (const Error& e) {
+    // Another build on this node, or no plan: said in the result, so the coordinator shows it.
+    std::cerr << "pipeline: " << e.formatted() << "\n";
+    write_worker_failure(job, e.message());
+    return e.code() == ErrorCode::plugin_abi ? plugin_error : stage_failed;
+  }
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  try {
+    return run_worker(plan, job, cache, exchange ? &*exchange : nullptr, g_stop);
+  } catch (const std::exception& e) {
+    std::cerr << "pipeline: error: " << e.what() << "\n";
+    write_worker_failure(job, e.what());
+    return stage_failed;
+  }
 }
 
 // What the results depend on besides the config: plugin files, oneDNN, threads, seeds, keys.
@@ -376,15 +471,23 @@ int cache_command(const Args& args) {
     // Leftovers of interrupted writes, entries whose files fail their checksums, and old entries.
     std::size_t removed = 0;
     std::error_code ec;
+    // A temporary directory may be another process's store in progress (a run or a Slurm job on
+    // another node): only one untouched for an hour is a leftover.
+    const auto now = fs::file_time_type::clock::now();
+    auto stale = [&](const fs::path& p) {
+      std::error_code time_ec;
+      const auto written = fs::last_write_time(p, time_ec);
+      return !time_ec && std::chrono::duration<double>(now - written).count() > 3600;
+    };
     if (fs::is_directory(cache.root(), ec))
       for (const auto& shard : fs::directory_iterator(cache.root(), ec))
-        if (shard.is_directory())
+        if (shard.is_directory() && is_shard_name(shard.path().filename().string()))
           for (const auto& e : fs::directory_iterator(shard.path(), ec))
-            if (e.path().filename().string().rfind(".tmp-", 0) == 0 || !fs::exists(e.path() / "manifest.json")) {
+            if ((e.path().filename().string().rfind(".tmp-", 0) == 0 || !fs::exists(e.path() / "manifest.json")) &&
+                stale(e.path())) {
               fs::remove_all(e.path(), ec);
               ++removed;
             }
-    const auto now = fs::file_time_type::clock::now();
     for (const auto& e : entries) {
       // An entry whose manifest does not check out, or whose files fail their checksums.
       bool bad = !e.valid;
@@ -408,19 +511,22 @@ int cache_command(const Args& args) {
 int run_command(const Args& args, const PluginSet& plugins) {
   SweepPlan sweep = plan_or_exit(args, plugins);
   const Plan& plan = sweep.merged;
+  std::optional<Cache> cache = cache_of(args);
+  RunOptions options;
+  options.cache = cache ? &*cache : nullptr;
+  options.scheduler = args.executor;
+  configure_slurm(args, options);
   fs::path runs_root = args.runs_dir ? fs::path(*args.runs_dir)
                        : std::getenv("PIPELINE_RUNS_DIR") ? fs::path(std::getenv("PIPELINE_RUNS_DIR"))
                                                           : fs::path("runs");
   fs::path run_dir;
   try {
-    run_dir = create_run_dir(runs_root, plan.experiment);
+    run_dir = create_run_dir(fs::absolute(runs_root), plan.experiment);
   } catch (const std::exception& e) {
     std::cerr << "pipeline: error: cannot create the run record under " << runs_root << ": "
               << e.what() << "\n";
     return stage_failed;
   }
-  std::optional<Cache> cache = cache_of(args);
-
   struct sigaction action {};
   action.sa_handler = on_interrupt;
   sigemptyset(&action.sa_mask);
@@ -434,16 +540,19 @@ int run_command(const Args& args, const PluginSet& plugins) {
                                     : std::to_string(plan.stages.size()) + " stages") +
                 ", seed " + std::to_string(plan.seed));
   const auto start = std::chrono::steady_clock::now();
-  RunOptions options;
   options.run_dir = run_dir;
-  options.cache = cache ? &*cache : nullptr;
-  options.scheduler = args.executor;
   RunResult result = execute(plan, reporter, g_stop, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::string summary_table;
   try {
-    summary_table = write_run_record(run_dir, sweep, result, lock_of(plugins, sweep));
+    Value lock = lock_of(plugins, sweep);
+    lock.set("executor", Value::string(args.executor));
+    Value placements = Value::map();  // where each instance ran, when not in this process
+    for (const auto& s : result.stages)
+      if (s.placement.is_map()) placements.set(s.id, s.placement);
+    if (args.executor == "slurm") lock.set("slurm_jobs", placements);
+    summary_table = write_run_record(run_dir, sweep, result, lock);
   } catch (const std::exception& e) {
     reporter.line(std::string("pipeline: error: writing the run record failed: ") + e.what());
     return stage_failed;
@@ -583,6 +692,7 @@ static int run_main(int argc, char** argv) {
       std::cout << explain(sweep, cache ? &*cache : nullptr);
       return ok;
     }
+    if (args.command == "run-stage") return run_stage_command(args, plugins);
     return run_command(args, plugins);
   } catch (const Error& e) {
     std::cerr << "pipeline: " << e.formatted() << "\n";

@@ -273,7 +273,7 @@ TEST_CASE("the serial executor gives the local executor's results byte for byte"
           test::read_file(b / "trials" / trial.path().filename() / "metrics.json"));
   const auto bad = f.run("x", {"--executor", "slurmm"});
   CHECK(bad.exit_code == 2);
-  CHECK(bad.err.find("--executor must be local or serial, got 'slurmm'") != std::string::npos);
+  CHECK(bad.err.find("--executor must be local, serial or slurm, got 'slurmm'") != std::string::npos);
 }
 
 namespace {
@@ -363,4 +363,36 @@ TEST_CASE("regression: a same-size edit with the modification time restored reru
   CHECK(explained.out.find("runs (input file labels changed)") != std::string::npos);
   CHECK(explained.out.find("fit (train") != std::string::npos);
   CHECK(explained.out.find("which runs") != std::string::npos);
+}
+
+TEST_CASE("two runs of one sweep at once on one cache directory both succeed with identical metrics", "[sweep][cache][shared]") {
+  // What Slurm jobs on several nodes (or two users) do to a shared cache: the same keys computed
+  // and published at the same time. Entries are published by renaming a complete directory into
+  // place; the second publisher finds it there and keeps the first's.
+  SweepFixture f("  grid: {fit.lr: [0.1, 0.05, 0.02]}\n  seeds: [0, 1]\n");
+  auto args = [&](const std::string& runs) {
+    return std::vector<std::string>{"run", (f.dir / "s.yaml").string(), "--runs-dir", (f.dir / runs).string(),
+                                    "--cache-dir", (f.dir / "cache").string()};
+  };
+  const pid_t a = test::spawn_cli(args("a"), f.dir / "out-a", f.dir / "err-a");
+  const pid_t b = test::spawn_cli(args("b"), f.dir / "out-b", f.dir / "err-b");
+  const int code_a = test::wait_exit(a), code_b = test::wait_exit(b);
+  INFO(test::read_file(f.dir / "err-a") + test::read_file(f.dir / "err-b"));
+  REQUIRE(code_a == 0);
+  REQUIRE(code_b == 0);
+  const fs::path ra = f.record("a"), rb = f.record("b");
+  CHECK(test::read_file(ra / "metrics.json") == test::read_file(rb / "metrics.json"));
+  CHECK(test::read_file(ra / "summary.csv") == test::read_file(rb / "summary.csv"));
+  CHECK(test::read_file(f.dir / "err-a").find("corrupt") == std::string::npos);
+  CHECK(test::read_file(f.dir / "err-b").find("corrupt") == std::string::npos);
+  // Every entry checks out, no temporary directory is left, and a third run is all cache hits
+  // with the same numbers.
+  const auto ls = test::run_cli({"cache", "ls", "--cache-dir", (f.dir / "cache").string()});
+  CHECK(ls.out.find("corrupt") == std::string::npos);
+  for (const auto& e : fs::recursive_directory_iterator(f.dir / "cache"))
+    CHECK(e.path().filename().string().rfind(".tmp-", 0) != 0);
+  const auto third = f.run("c");
+  REQUIRE(third.exit_code == 0);
+  CHECK(third.err.find("16 done (16 from cache)") != std::string::npos);
+  CHECK(test::read_file(f.record("c") / "metrics.json") == test::read_file(ra / "metrics.json"));
 }

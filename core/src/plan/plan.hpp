@@ -81,6 +81,10 @@ void reseed(Plan& plan, std::uint64_t seed, std::optional<std::uint64_t> trial_s
 // A stage's seed: from the experiment seed, the trial's seed (sweeps) and the stage id.
 std::uint64_t stage_seed(std::uint64_t experiment_seed, std::optional<std::uint64_t> trial_seed, const std::string& id);
 
+// The content key of stage s from its type, plugin binaries, parameters, `files`, `extensions`,
+// inputs' keys and seed (what compute_keys derives for every stage of a plan).
+std::string stage_key(const Plan& plan, const PlannedStage& s);
+
 // Reads FILE and builds its plan (syntax errors included in the result).
 PlanResult plan_file(const std::filesystem::path& file, const PluginSet& plugins,
                      const std::vector<Override>& overrides = {});

@@ -549,55 +549,64 @@ Value file_fingerprint(const std::filesystem::path& path) {
   return fingerprint;
 }
 
+// What a stage's key covers from its files: content digests by parameter, folders by listing.
+Value file_fingerprints(const PlannedStage& s) {
+  Value files = Value::map();
+  for (const auto& spec : s.type->info.params)
+    if (spec.type == ParamType::path && spec.must_exist && s.params.has(spec.name)) {
+      const auto path = s.params.get_path(spec.name);
+      std::error_code ec;
+      files.set(spec.name, Value::string(std::filesystem::is_directory(path, ec) ? file_fingerprint(path).as_string()
+                                                                                  : "sha256:" + file_content_hash(path)));
+    }
+  if (s.type->info.files) {
+    try {
+      for (const auto& f : s.type->info.files(s.params)) files.set("file:" + f.string(), file_fingerprint(f));
+    } catch (const std::exception&) {
+      // Parameters that validation rejects: nothing runs with them.
+    }
+  }
+  return files;
+}
+
 // Keys in topological order, so every producer's key is known before its consumers'.
 void compute_keys(Plan& plan) {
   for (auto& s : plan.stages) {
-    Value k = Value::map();
-    k.set("stage_type", Value::string(s.type->info.name));
-    k.set("plugin", Value::string(s.type->plugin->name));
-    k.set("plugin_version", Value::string(s.type->plugin->version));
-    k.set("build_id", Value::string(s.type->plugin->build_id));
-    // The plugin binary itself: a rebuilt plugin (same version) may compute something else.
-    k.set("plugin_sha256", Value::string(s.type->plugin->sha256));
-    // The core library runs part of every stage (Model, the codecs).
-    k.set("core_sha256", Value::string(core_library_sha256()));
-    // Every plugin whose extensions the stage runs: a rebuilt layer plugin changes the models
-    // built from its layers, and through their keys everything downstream.
     s.extensions = declared_extensions(s.type->info, s.params);
-    Value extensions = Value::map();
-    for (const auto& ref : s.extensions)
-      if (auto owner = ExtensionRegistry::instance().owner(ref))
-        extensions.set(ref.kind + ":" + ref.name, Value::string(owner->plugin + " " + owner->version + " " + owner->sha256));
-    k.set("extensions", extensions);
-    k.set("params", s.params.all());
-    // Input files by content (plan/file_hashes.hpp): a changed data file invalidates its stage,
-    // whatever its size and modification time say.
-    Value files = Value::map();
-    for (const auto& spec : s.type->info.params)
-      if (spec.type == ParamType::path && spec.must_exist && s.params.has(spec.name)) {
-        const auto path = s.params.get_path(spec.name);
-        std::error_code ec;
-        files.set(spec.name, Value::string(std::filesystem::is_directory(path, ec) ? file_fingerprint(path).as_string()
-                                                                                    : "sha256:" + file_content_hash(path)));
-      }
-    if (s.type->info.files) {
-      try {
-        for (const auto& f : s.type->info.files(s.params)) files.set("file:" + f.string(), file_fingerprint(f));
-      } catch (const std::exception&) {
-        // Parameters that validation rejects: nothing runs with them.
-      }
-    }
-    s.files = files;
-    k.set("files", files);
-    Value inputs = Value::map();
-    for (const auto& in : s.inputs)
-      inputs.set(in.port, Value::string(plan.stages[in.producer].key + "." + in.producer_port));
-    k.set("inputs", inputs);
-    if (!s.type->info.uses_seed || s.type->info.uses_seed(s.params)) k.set("seed", Value::string(std::to_string(s.seed)));
-    s.key = sha256_hex(k.canonical_json());
+    s.files = file_fingerprints(s);
+    s.key = stage_key(plan, s);
   }
 }
 }  // namespace
+
+std::string stage_key(const Plan& plan, const PlannedStage& s) {
+  Value k = Value::map();
+  k.set("stage_type", Value::string(s.type->info.name));
+  k.set("plugin", Value::string(s.type->plugin->name));
+  k.set("plugin_version", Value::string(s.type->plugin->version));
+  k.set("build_id", Value::string(s.type->plugin->build_id));
+  // The plugin binary itself: a rebuilt plugin (same version) may compute something else.
+  k.set("plugin_sha256", Value::string(s.type->plugin->sha256));
+  // The core library runs part of every stage (Model, the codecs).
+  k.set("core_sha256", Value::string(core_library_sha256()));
+  // Every plugin whose extensions the stage runs: a rebuilt layer plugin changes the models
+  // built from its layers, and through their keys everything downstream.
+  Value extensions = Value::map();
+  for (const auto& ref : s.extensions)
+    if (auto owner = ExtensionRegistry::instance().owner(ref))
+      extensions.set(ref.kind + ":" + ref.name, Value::string(owner->plugin + " " + owner->version + " " + owner->sha256));
+  k.set("extensions", extensions);
+  k.set("params", s.params.all());
+  // Input files by content (plan/file_hashes.hpp): a changed data file invalidates its stage,
+  // whatever its size and modification time say.
+  k.set("files", s.files);
+  Value inputs = Value::map();
+  for (const auto& in : s.inputs)
+    inputs.set(in.port, Value::string(plan.stages[in.producer].key + "." + in.producer_port));
+  k.set("inputs", inputs);
+  if (!s.type->info.uses_seed || s.type->info.uses_seed(s.params)) k.set("seed", Value::string(std::to_string(s.seed)));
+  return sha256_hex(k.canonical_json());
+}
 
 void reseed(Plan& plan, std::uint64_t seed, std::optional<std::uint64_t> trial_seed) {
   plan.seed = seed;

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
+#include <random>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +17,18 @@
 #include "util/sha256.hpp"
 
 namespace pipeline {
+
+std::string writer_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "host");
+  std::random_device random;
+  return std::string(host) + "-" + std::to_string(::getpid()) + "-" + std::to_string(random());
+}
+
+bool is_shard_name(const std::string& name) {
+  return name.size() == 2 && std::isxdigit(static_cast<unsigned char>(name[0])) &&
+         std::isxdigit(static_cast<unsigned char>(name[1]));
+}
 
 std::filesystem::path default_cache_dir() {
   if (const char* env = std::getenv("PIPELINE_CACHE_DIR"); env && *env) return env;
@@ -29,6 +44,23 @@ bool Cache::cacheable(const PlannedStage& stage) {
   for (const auto& p : stage.type->info.outputs)
     if (!can_encode(p.type)) return false;
   return true;
+}
+
+bool Cache::encodable(const PlannedStage& stage) {
+  if (stage.type->info.outputs.empty()) return false;
+  for (const auto& p : stage.type->info.outputs)
+    if (!can_encode(p.type)) return false;
+  return true;
+}
+
+bool Cache::has_valid(const std::string& key) const {
+  if (!has(key)) return false;
+  try {
+    read_manifest(key);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 bool Cache::has(const std::string& key) const {
@@ -150,7 +182,8 @@ void Cache::store(const PlannedStage& stage, const std::vector<std::pair<std::st
   const auto final_dir = entry_dir(stage.key);
   fs::create_directories(final_dir.parent_path());
   // Written aside and renamed into place: an entry is complete or absent, even after kill -9.
-  const auto temp = final_dir.parent_path() / (".tmp-" + stage.key + "-" + std::to_string(::getpid()));
+  // Named by host, process and a random number: writers on other nodes may share a pid.
+  const auto temp = final_dir.parent_path() / (".tmp-" + stage.key + "-" + writer_id());
   fs::remove_all(temp);
   try {
     Value outs = Value::map();
@@ -215,7 +248,8 @@ std::vector<Cache::Entry> Cache::entries() const {
   std::error_code ec;
   if (!fs::is_directory(root_, ec)) return out;
   for (const auto& shard : list_dir(root_)) {
-    if (!fs::is_directory(shard, ec)) continue;
+    // Only the key shards: the job journal and the file-hash memo live beside them.
+    if (!is_shard_name(shard.filename().string()) || !fs::is_directory(shard, ec)) continue;
     for (const auto& path : list_dir(shard)) {
       const auto name = path.filename().string();
       if (name.rfind(".tmp-", 0) == 0 || !fs::exists(path / "manifest.json", ec)) continue;

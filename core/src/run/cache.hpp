@@ -24,7 +24,11 @@ class Cache {
 
   // Whether a stage's outputs can be stored (its type allows it and a codec exists for each).
   static bool cacheable(const PlannedStage& stage);
+  // Whether its outputs can be written at all (a codec for each): what a run's exchange needs.
+  static bool encodable(const PlannedStage& stage);
   bool has(const std::string& key) const;
+  // Whether a complete entry with a sound manifest is there (file checksums are checked on load).
+  bool has_valid(const std::string& key) const;
   // The entry for the stage, or nothing (absent; corrupt entries are removed and `problem` says
   // what was wrong).
   std::optional<CachedStage> load(const PlannedStage& stage, std::string& problem) const;
@@ -53,6 +57,11 @@ class Cache {
   std::filesystem::path entry_dir(const std::string& key) const { return root_ / key.substr(0, 2) / key; }
   std::filesystem::path root_;
 };
+
+// "HOST-PID-RANDOM": names a writer's temporary files apart from every other writer's, on any node.
+std::string writer_id();
+// Whether a directory name in the cache root is a key shard ("3f").
+bool is_shard_name(const std::string& name);
 
 // --cache-dir, else $PIPELINE_CACHE_DIR, else .pipeline-cache in the current directory.
 std::filesystem::path default_cache_dir();

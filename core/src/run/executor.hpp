@@ -27,16 +27,31 @@ struct StageOutcome {
   std::vector<std::pair<std::string, ArtifactPtr>> outputs;
   std::vector<std::string> logs;  // what the stage logged, for its log file in the run record
   bool from_cache = false;
+  Value placement;  // where it ran when not in this process: Slurm job id, node (for lock.json)
 };
 
 class Cache;
+
+// How the Slurm scheduler submits (pipeline run --executor slurm; docs/scale-out.md).
+struct SlurmOptions {
+  std::string partition;               // empty: the cluster's default
+  int max_jobs = 100;                  // jobs in flight at once
+  std::vector<std::string> sbatch_args;  // passed to every sbatch (account, time, memory, ...)
+  std::vector<std::string> worker;     // the worker command: this binary and its plugin options
+  double poll_seconds = 1.0;           // how often markers are read and squeue is asked
+};
 
 struct RunOptions {
   std::filesystem::path run_dir;  // where stages' work dirs go; empty: no run record
   int max_parallel_stages = 0;    // 0: hardware threads + 1
   const Cache* cache = nullptr;   // reuse and store stage outputs by content key
+  // The run's own store for outputs the shared cache does not keep (stages that write files,
+  // results that used undeclared extensions), so that separate processes of one run can hand
+  // them on. Only the Slurm scheduler and its workers set it.
+  const Cache* exchange = nullptr;
   bool keep_outputs = false;      // keep every artifact to the end (else dropped after its last reader)
-  std::string scheduler = "local";  // "local" (oneTBB flow graph) or "serial"
+  std::string scheduler = "local";  // "local" (oneTBB flow graph), "serial" or "slurm"
+  SlurmOptions slurm;
 };
 
 struct RunResult {

@@ -24,6 +24,6 @@ RunResult run_serially(const Plan& plan, RunObserver& observer, const std::atomi
   return result;
 }
 
-std::vector<std::string> scheduler_names() { return {"local", "serial"}; }
+std::vector<std::string> scheduler_names() { return {"local", "serial", "slurm"}; }
 
 }  // namespace pipeline

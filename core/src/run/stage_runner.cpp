@@ -189,10 +189,13 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
   StageOutcome& outcome = outcomes[i];
 
   const auto start = std::chrono::steady_clock::now();
-  const bool use_cache = options.cache && Cache::cacheable(stage);
+  // The shared cache when the stage may be cached, else the run's exchange when there is one.
+  const bool shared = options.cache && Cache::cacheable(stage);
+  const Cache* store = shared ? options.cache : options.exchange && Cache::encodable(stage) ? options.exchange : nullptr;
+  const bool use_cache = store != nullptr;
   if (use_cache) {
     std::string problem;
-    if (auto hit = options.cache->load(stage, problem)) {
+    if (auto hit = store->load(stage, problem)) {
       outcome.outputs = std::move(hit->outputs);
       outcome.metrics = std::move(hit->metrics);
       outcome.status = StageStatus::done;
@@ -241,15 +244,18 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
   }
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (outcome.status != StageStatus::done) outcome.outputs.clear();
-  if (use_cache && outcome.status == StageStatus::done && !undeclared.empty()) {
+  if (shared && outcome.status == StageStatus::done && !undeclared.empty()) {
     // Its key does not cover that code: a cached result could outlive a change to it.
     std::string names;
     for (const auto& ref : undeclared) names += (names.empty() ? "" : ", ") + describe_extension(ref);
     reporter.log(stage.id, "not cached: it used " + names + " from another plugin, which stage type '" +
                                stage.type->info.name + "' does not declare (StageInfo::extensions)");
-  } else if (use_cache && outcome.status == StageStatus::done) {
+    if (options.exchange) store = options.exchange;  // other jobs of this run may still need it
+    else store = nullptr;
+  }
+  if (store && outcome.status == StageStatus::done && (store != options.cache || undeclared.empty())) {
     try {
-      options.cache->store(stage, outcome.outputs, outcome.metrics, Cache::describe(plan, stage));
+      store->store(stage, outcome.outputs, outcome.metrics, Cache::describe(plan, stage));
     } catch (const std::exception& e) {
       reporter.log(stage.id, std::string("not cached: ") + e.what());  // the run itself succeeded
     }
