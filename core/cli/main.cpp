@@ -73,7 +73,7 @@ Exit codes: 0 ok, 1 a stage failed, 2 config or usage error, 3 plugin load error
 const std::map<std::string, std::string> command_help = {
     {"run", R"(usage: pipeline run FILE [--set STAGE.PARAM=VALUE]... [--seed N] [--trial N] [--runs-dir DIR]
                     [--cache-dir DIR] [--no-cache] [--executor local|serial|slurm] [--quiet]
-                    [--slurm-partition P] [--slurm-max-jobs N] [--slurm-args "..."]
+                    [--slurm-partition P] [--slurm-max-jobs N] [--slurm-args "..."] [--slurm-poll S]
 
 Validates FILE (every trial of its sweep), then runs its stages on a oneTBB flow graph:
 independent stages at the same time, compute stages one at a time with all cores. Stage
@@ -95,6 +95,8 @@ that need it. Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it a
   --slurm-partition P       submit to partition P (default: the cluster's default)
   --slurm-max-jobs N        at most N jobs queued or running at once (default 100)
   --slurm-args "..."        more sbatch options for every job, e.g. "--account=A --time=2:00:00"
+  --slurm-poll SECONDS      how often squeue is asked, only to notice lost jobs (default 5);
+                            jobs report through marker files in the run record, read sooner
   --runs-dir DIR            where run records go (default: $PIPELINE_RUNS_DIR or ./runs); the
                             record is DIR/EXPERIMENT/RUN_ID with plan.json, metrics.json, timings.json
   --quiet                   no start/done lines, only results and errors
@@ -185,6 +187,7 @@ struct Args {
   std::string executor = "local";
   std::string slurm_partition;
   std::optional<int> slurm_max_jobs;
+  std::optional<double> slurm_poll;
   std::optional<std::string> slurm_args;
   std::optional<std::string> job_dir, run_dir, exchange_dir;  // run-stage
   std::uint64_t max_trials = default_max_trials;
@@ -250,6 +253,14 @@ Args parse_args(int argc, char** argv) {
     }
     else if (is(arg, "--slurm-partition")) a.slurm_partition = value_of(i, arg, "--slurm-partition");
     else if (is(arg, "--slurm-args")) a.slurm_args = value_of(i, arg, "--slurm-args");
+    else if (is(arg, "--slurm-poll")) {
+      const std::string v = value_of(i, arg, "--slurm-poll");
+      double seconds = 0;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !(seconds >= 0.1) || seconds > 3600)
+        usage_error("--slurm-poll expects seconds between 0.1 and 3600, got '" + v + "'");
+      a.slurm_poll = seconds;
+    }
     else if (is(arg, "--slurm-max-jobs")) {
       const std::uint64_t n = parse_count(value_of(i, arg, "--slurm-max-jobs"), "--slurm-max-jobs", "a number of jobs");
       if (n < 1 || n > 1000000) usage_error("--slurm-max-jobs must be between 1 and 1000000, got " + std::to_string(n));
@@ -327,12 +338,13 @@ std::optional<Cache> cache_of(const Args& args) {
 // cluster, the partition or the cache will not do.
 void configure_slurm(const Args& args, RunOptions& options) {
   if (args.executor != "slurm") {
-    if (!args.slurm_partition.empty() || args.slurm_max_jobs || args.slurm_args)
-      usage_error("--slurm-partition, --slurm-max-jobs and --slurm-args need --executor slurm");
+    if (!args.slurm_partition.empty() || args.slurm_max_jobs || args.slurm_args || args.slurm_poll)
+      usage_error("--slurm-partition, --slurm-max-jobs, --slurm-args and --slurm-poll need --executor slurm");
     return;
   }
   options.slurm.partition = args.slurm_partition;
   if (args.slurm_max_jobs) options.slurm.max_jobs = *args.slurm_max_jobs;
+  if (args.slurm_poll) options.slurm.queue_seconds = *args.slurm_poll;
   try {
     if (args.slurm_args) options.slurm.sbatch_args = split_shell_words(*args.slurm_args);
   } catch (const Error& e) {
@@ -512,13 +524,14 @@ int run_command(const Args& args, const PluginSet& plugins) {
   SweepPlan sweep = plan_or_exit(args, plugins);
   const Plan& plan = sweep.merged;
   std::optional<Cache> cache = cache_of(args);
-  RunOptions options;
-  options.cache = cache ? &*cache : nullptr;
-  options.scheduler = args.executor;
-  configure_slurm(args, options);
   fs::path runs_root = args.runs_dir ? fs::path(*args.runs_dir)
                        : std::getenv("PIPELINE_RUNS_DIR") ? fs::path(std::getenv("PIPELINE_RUNS_DIR"))
                                                           : fs::path("runs");
+  RunOptions options;
+  options.cache = cache ? &*cache : nullptr;
+  options.scheduler = args.executor;
+  options.run_dir = fs::absolute(runs_root);  // checked for Slurm; the run's own directory below
+  configure_slurm(args, options);
   fs::path run_dir;
   try {
     run_dir = create_run_dir(fs::absolute(runs_root), plan.experiment);
@@ -531,6 +544,9 @@ int run_command(const Args& args, const PluginSet& plugins) {
   action.sa_handler = on_interrupt;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
+  // A coordinator inside an allocation gets SIGTERM at its time limit: stop as for Ctrl-C (and
+  // cancel the jobs it submitted).
+  sigaction(SIGTERM, &action, nullptr);
 
   Reporter reporter = Reporter::for_stderr(args.quiet);
   std::size_t per_trial = sweep.trials.empty() ? 0 : sweep.trials.front().plan.stages.size();

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -46,18 +45,6 @@ std::string shell(const std::string& command) {
 // Our jobs Slurm still lists, "ID STATE NAME" per line.
 std::string queue() { return shell("squeue -h -o '%i %T %j' 2>&1"); }
 
-// The finished jobs the cluster recorded (JobCompType=jobcomp/filetxt): name → states.
-std::multimap<std::string, std::string> finished_jobs() {
-  std::multimap<std::string, std::string> jobs;
-  std::istringstream lines(test::read_file(cluster_dir() / "jobcomp.log"));
-  const std::regex fields(R"(Name=(\S+) JobState=(\S+))");
-  for (std::string line; std::getline(lines, line);) {
-    std::smatch m;
-    if (std::regex_search(line, m, fields)) jobs.emplace(m[1], m[2]);
-  }
-  return jobs;
-}
-
 json read_json(const fs::path& file) { return json::parse(test::read_file(file)); }
 
 bool wait_for(const std::function<bool()>& condition, int seconds) {
@@ -74,7 +61,8 @@ bool wait_for(const std::function<bool()>& condition, int seconds) {
 struct Sweep {
   test::TempDir dir;
   std::string name;
-  explicit Sweep(const std::string& experiment, const std::string& sweep, int epochs = 3) : name(experiment) {
+  explicit Sweep(const std::string& experiment, const std::string& sweep, int epochs = 3, const std::string& extra_stages = "")
+      : name(experiment) {
     std::vector<std::uint8_t> labels;
     for (int i = 0; i < 240; ++i) labels.push_back(static_cast<std::uint8_t>(i % 3));
     auto files = test::small_images(labels);
@@ -96,8 +84,7 @@ stages:
   score:
     plugin: evaluate
     inputs: {model: fit, data: data.test}
-sweep:
-)" + sweep);
+)" + extra_stages + "sweep:\n" + sweep);
   }
   std::vector<std::string> args(const std::string& runs, const std::string& executor,
                                 const std::vector<std::string>& extra = {}) const {
@@ -120,8 +107,8 @@ sweep:
 
 // Starts `pipeline run --executor slurm` on the sweep and waits until one of its jobs runs; returns
 // the coordinator's pid and that job's id.
-pid_t start_until_running(const Sweep& s, std::string& job) {
-  const pid_t pid = test::spawn_cli(s.args("slurm", "slurm"), s.dir / "out", s.dir / "err");
+pid_t start_until_running(const Sweep& s, std::string& job, const std::vector<std::string>& extra = {}) {
+  const pid_t pid = test::spawn_cli(s.args("slurm", "slurm", extra), s.dir / "out", s.dir / "err");
   const bool running = wait_for([&] {
     std::istringstream lines(queue());
     for (std::string line; std::getline(lines, line);)
@@ -201,8 +188,10 @@ TEST_CASE("the reduced transfer sweep on Slurm gives the local run's summary byt
 }
 
 TEST_CASE("a failing trial on Slurm fails its stage with the job's stderr, and the other trials finish", "[slurm]") {
-  // A model whose input does not fit the images fails in its training job at run time.
-  Sweep s("slurm-failing", "  grid: {net.input: [[1, 4, 3], [1, 3, 5]]}\n");
+  // A model whose input does not fit the images fails in its training job at run time; a second
+  // training after it is a job of its own, queued after the first with afterok.
+  Sweep s("slurm-failing", "  grid: {net.input: [[1, 4, 3], [1, 3, 5]]}\n", 3,
+          "  refit:\n    plugin: train\n    inputs: {model: fit, data: data.train}\n    params: {epochs: 2, lr: 0.05}\n");
   const auto local = s.run("local", "local");
   const auto slurm = s.run("slurm", "slurm");
   INFO(slurm.err);
@@ -218,6 +207,9 @@ TEST_CASE("a failing trial on Slurm fails its stage with the job's stderr, and t
   CHECK(std::regex_search(slurm.err, std::regex(R"(stage 'fit@1' \(train\) failed .*\[Slurm job \d+ on \S+; .*stderr.txt\])")));
   CHECK(slurm.err.find("    | ") != std::string::npos);
   CHECK(slurm.err.find("[score@1] skipped") != std::string::npos);
+  CHECK(slurm.err.find("[refit@1] skipped") != std::string::npos);
+  CHECK(slurm.err.find("submitting it once more") == std::string::npos);  // withdrawn, not lost
+  CHECK(slurm.err.find("[refit@0] done") != std::string::npos);
   const json metrics = read_json(b / "metrics.json");
   CHECK(metrics["stages"]["score@1"]["status"] == "skipped");
   CHECK(metrics["stages"]["score@0"]["status"] == "done");
@@ -248,10 +240,12 @@ TEST_CASE("a coordinator killed with -9 resumes: finished work from the cache, r
   INFO(resumed.err);
   REQUIRE(resumed.exit_code == 0);
   CHECK(resumed.err.find("adopted Slurm job") != std::string::npos);
-  // Each job name ran once over both coordinators; the results are the local ones.
-  const auto jobs = finished_jobs();
-  for (const char* name : {"fit_0", "fit_1", "fit_2", "fit_3"})
-    CHECK(jobs.count(std::string("pipeline:slurm-killed:") + name) == 1);
+  // Each trial's job was submitted once over both coordinators; the results are the local ones.
+  const std::string both = test::read_file(s.dir / "err") + resumed.err;
+  for (int trial = 0; trial < 4; ++trial) {
+    const std::regex submitted("submitted job \\d+ for fit@" + std::to_string(trial) + ",");
+    CHECK(std::distance(std::sregex_iterator(both.begin(), both.end(), submitted), std::sregex_iterator()) == 1);
+  }
   const auto local = s.run("local", "local");
   REQUIRE(local.exit_code == 0);
   check_same_results(s.record("local"), s.record("slurm"));
@@ -261,7 +255,7 @@ TEST_CASE("a coordinator killed with -9 resumes: finished work from the cache, r
 TEST_CASE("a job Slurm loses (cancelled from outside) is submitted once more", "[slurm]") {
   Sweep s("slurm-lost", "  grid: {fit.lr: [0.1]}\n", 300);
   std::string id;
-  const pid_t pid = start_until_running(s, id);
+  const pid_t pid = start_until_running(s, id, {"--slurm-poll", "1"});
   shell("scancel " + id);
   const int code = test::wait_exit(pid);
   const std::string err = test::read_file(s.dir / "err");
@@ -284,6 +278,7 @@ TEST_CASE("bad Slurm settings are refused in one line before anything is submitt
   };
   refused({"--slurm-partition", "gpu"}, "--slurm-partition: the cluster has no partition 'gpu' (it has: debug, batch)");
   refused({"--slurm-max-jobs", "0"}, "--slurm-max-jobs must be between 1 and 1000000, got 0");
+  refused({"--slurm-poll", "0"}, "--slurm-poll expects seconds between 0.1 and 3600, got '0'");
   refused({"--no-cache"}, "--executor slurm passes results between jobs through the cache");
   refused({"--slurm-args", "--account='unclosed"}, "--slurm-args has an unmatched quote");
   test::write_text(s.dir / "a-file", "x");

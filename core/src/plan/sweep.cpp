@@ -212,6 +212,9 @@ SweepPlan plan_sweep(const std::filesystem::path& file, const PluginSet& plugins
   // Every trial is checked, and the merged plan is built from the valid ones.
   std::map<std::string, std::size_t> by_key;
   Plan& merged = result.merged;
+  // Per instance: the stage id it was made from, and how many trials use it under that id.
+  std::vector<std::string> base_id;
+  std::vector<std::size_t> users;
   for (const Trial& trial : result.spec.trials) {
     std::vector<Override> all = overrides;
     all.insert(all.end(), trial.overrides.begin(), trial.overrides.end());
@@ -231,8 +234,11 @@ SweepPlan plan_sweep(const std::filesystem::path& file, const PluginSet& plugins
         for (auto& in : instance.inputs) in.producer = tp.instance.at(pr.plan.stages[in.producer].id);
         if (result.spec.present && result.spec.trials.size() > 1) instance.id = s.id + "@" + std::to_string(trial.index);
         merged.stages.push_back(std::move(instance));
+        base_id.push_back(s.id);
+        users.push_back(0);
       }
       tp.instance[s.id] = it->second;
+      if (base_id[it->second] == s.id) ++users[it->second];
     }
     tp.plan = std::move(pr.plan);
     result.trials.push_back(std::move(tp));
@@ -241,13 +247,11 @@ SweepPlan plan_sweep(const std::filesystem::path& file, const PluginSet& plugins
     return std::tie(a.location().line, a.location().column) < std::tie(b.location().line, b.location().column);
   });
   // Instances every trial shares keep the plain stage id.
+  // (Counted while merging: a search over every trial per instance is quadratic, minutes at
+  // 10,000 trials.)
   if (result.trials.size() > 1)
-    for (auto& s : merged.stages) {
-      const std::string id = s.id.substr(0, s.id.rfind('@'));
-      std::size_t users = 0;
-      for (const auto& t : result.trials) users += t.instance.count(id) && &merged.stages[t.instance.at(id)] == &s;
-      if (users == result.trials.size()) s.id = id;
-    }
+    for (std::size_t i = 0; i < merged.stages.size(); ++i)
+      if (users[i] == result.trials.size()) merged.stages[i].id = base_id[i];
   return result;
 }
 

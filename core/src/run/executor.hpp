@@ -38,7 +38,8 @@ struct SlurmOptions {
   int max_jobs = 100;                  // jobs in flight at once
   std::vector<std::string> sbatch_args;  // passed to every sbatch (account, time, memory, ...)
   std::vector<std::string> worker;     // the worker command: this binary and its plugin options
-  double poll_seconds = 1.0;           // how often markers are read and squeue is asked
+  double poll_seconds = 1.0;           // the longest wait between reads of the jobs' markers
+  double queue_seconds = 5.0;          // how often squeue is asked (only to notice lost jobs)
 };
 
 struct RunOptions {

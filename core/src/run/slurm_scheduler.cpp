@@ -22,6 +22,7 @@
 #include "run/cache.hpp"
 #include "run/schedulers.hpp"
 #include "run/slurm_client.hpp"
+#include "run/stage_worker.hpp"
 #include "run/stage_runner.hpp"
 
 namespace pipeline {
@@ -96,6 +97,7 @@ class SlurmRun {
     result_.stages.resize(plan.stages.size());
     for (std::size_t i = 0; i < plan.stages.size(); ++i) result_.stages[i].id = plan.stages[i].id;
     consumers_.resize(plan.stages.size());
+    for (std::size_t i = 0; i < plan.stages.size(); ++i) index_of_[plan.stages[i].id] = i;
     for (std::size_t i = 0; i < plan.stages.size(); ++i)
       for (auto p : producers_of(plan.stages[i])) consumers_[p].push_back(i);
   }
@@ -103,8 +105,8 @@ class SlurmRun {
   RunResult run() {
     fs::create_directories(options_.run_dir / "slurm" / "jobs");
     fs::create_directories(journal_);
-    plan_file_ = options_.run_dir / "slurm" / "plan.json";
-    write_plan_file(plan_file_, plan_);
+    // The whole plan, for the record; each job gets the part it can need (below).
+    write_plan_file(options_.run_dir / "slurm" / "plan.json", plan_);
     assign_modes();
     form_groups();
     adopt_running_jobs();
@@ -114,6 +116,8 @@ class SlurmRun {
                                std::to_string(count(Mode::fused)) + " fused into jobs");
     loop();
     finish_unresolved();
+    std::error_code ec;
+    fs::remove_all(exchange_.root(), ec);  // the run's hand-overs: the cache keeps what lasts
     observer_.log("slurm", std::to_string(submitted_) + " job(s) submitted, " + std::to_string(slurm_.calls()) +
                                " squeue call(s)");
     result_.interrupted = stop_.load();
@@ -131,7 +135,7 @@ class SlurmRun {
       const PlannedStage& s = plan_.stages[i];
       bool remote_upstream = false;
       for (auto p : producers_of(s)) remote_upstream = remote_upstream || mode_[p] == Mode::job || mode_[p] == Mode::fused;
-      if (Cache::cacheable(s) && cache_.has_valid(s.key)) mode_[i] = Mode::cached;
+      if (Cache::cacheable(s) && cached_metrics(i)) mode_[i] = Mode::cached;
       else if (s.type->info.compute && Cache::encodable(s)) mode_[i] = Mode::job;
       else if (remote_upstream) mode_[i] = Mode::fused;
       else mode_[i] = Mode::local;
@@ -144,19 +148,31 @@ class SlurmRun {
       if (here) mode_[i] = Mode::post;
     }
     for (std::size_t i = 0; i < plan_.stages.size(); ++i)
-      if (mode_[i] == Mode::cached) {
-        StageOutcome& o = result_.stages[i];
-        o.status = StageStatus::done;
-        o.from_cache = true;
-        o.metrics = *cache_.read_manifest(plan_.stages[i].key).find("metrics");
-        observer_.stage_finished(o.id, "cached", 0, "key " + plan_.stages[i].key.substr(0, 12));
-      }
+      if (mode_[i] == Mode::cached) observer_.stage_finished(plan_.stages[i].id, "cached", 0, "key " + plan_.stages[i].key.substr(0, 12));
+  }
+
+  // Marks instance i done from its cache entry's metrics; false when the entry is absent or does
+  // not check out (outputs are read only when someone here needs them).
+  bool cached_metrics(std::size_t i) {
+    const PlannedStage& s = plan_.stages[i];
+    if (!cache_.has(s.key)) return false;
+    try {
+      const Value manifest = cache_.read_manifest(s.key);
+      StageOutcome& o = result_.stages[i];
+      o.status = StageStatus::done;
+      o.from_cache = true;
+      o.metrics = *manifest.find("metrics");
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   void form_groups() {
     const std::size_t n = plan_.stages.size();
-    // The job-mode instances each instance's result depends on through fused instances.
-    std::vector<std::set<std::size_t>> upstream_jobs(n);
+    // The job and local instances each instance's result depends on through fused ones: a job
+    // waits for them, and is skipped when one of them fails.
+    std::vector<std::set<std::size_t>> upstream(n);
     std::vector<bool> heavy_below(n, false);
     for (std::size_t i = n; i-- > 0;)
       for (auto c : consumers_[i]) heavy_below[i] = heavy_below[i] || mode_[c] == Mode::job || heavy_below[c];
@@ -165,20 +181,24 @@ class SlurmRun {
       std::set<std::size_t> needs, direct;
       for (auto p : producers_of(plan_.stages[i])) {
         if (mode_[p] == Mode::job) direct.insert(p);
-        if (mode_[p] == Mode::job) needs.insert(p);
-        else if (mode_[p] == Mode::fused || mode_[p] == Mode::post) needs.insert(upstream_jobs[p].begin(), upstream_jobs[p].end());
+        if (mode_[p] != Mode::cached) needs.insert(upstream[p].begin(), upstream[p].end());
       }
+      if (mode_[i] == Mode::local) upstream[i] = {i};
       if (mode_[i] != Mode::job) {
-        upstream_jobs[i] = std::move(needs);
+        if (mode_[i] != Mode::local) upstream[i] = std::move(needs);
         continue;
       }
-      upstream_jobs[i] = {i};
+      upstream[i] = {i};
       std::set<std::size_t> groups;
-      for (auto j : needs) groups.insert(group_of_[j]);
-      bool joins = !heavy_below[i] && groups.size() == 1;
+      for (auto j : needs)
+        if (mode_[j] == Mode::job) groups.insert(group_of_[j]);
+      // An evaluation (every output a metrics artifact) that nothing computing reads and that
+      // reads a model straight from one job's target joins that job rather than waiting a
+      // scheduling round for its own. Trainings never join: they are what runs in parallel.
+      bool evaluation = !plan_.stages[i].type->info.outputs.empty();
+      for (const auto& port : plan_.stages[i].type->info.outputs) evaluation = evaluation && port.type == "metrics";
+      bool joins = evaluation && !heavy_below[i] && groups.size() == 1;
       if (joins) {
-        // It reads a model straight from that job's target (an evaluate after its train): it
-        // joins that job rather than waiting a scheduling round for its own.
         bool reads_target = false;
         for (auto d : direct) reads_target = reads_target || group_of_[d] == *groups.begin();
         joins = reads_target;
@@ -235,7 +255,7 @@ class SlurmRun {
 
   // --- the loop -------------------------------------------------------------------------------
   void loop() {
-    double last_poll = 0;
+    double last_queue = 0, last_markers = 0;
     for (;;) {
       if (stop_.load()) {
         cancel_all();
@@ -243,27 +263,43 @@ class SlurmRun {
       }
       const bool ran_local = run_ready_local();
       skip_or_submit();
-      check_markers();
+      // Markers are files on the shared filesystem: read at most every 10 ms per job in flight
+      // (100 jobs: once a second), so a big sweep does not hammer an NFS server.
+      const double now = now_seconds();
+      if (now - last_markers >= std::clamp(0.01 * in_flight(), 0.1, options_.slurm.poll_seconds)) {
+        check_markers();
+        last_markers = now;
+      }
       bool pending = false;
       for (const auto& g : groups_) pending = pending || g.state != Group::State::finished;
       for (std::size_t i = 0; i < plan_.stages.size(); ++i)
         pending = pending || ((mode_[i] == Mode::local || mode_[i] == Mode::post) && !resolved(i));
       if (!pending) return;
-      if (ran_local) continue;
-      const double now = now_seconds();
-      if (now - last_poll >= options_.slurm.poll_seconds) {
+      if (now - last_queue >= options_.slurm.queue_seconds) {
         notice_lost_jobs();
-        last_poll = now;
+        last_queue = now;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!ran_local) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
 
-  // Runs every local or post instance whose producers are resolved; true when one ran.
+  int in_flight() const {
+    int n = 0;
+    for (const auto& g : groups_) n += g.state == Group::State::submitted;
+    return n;
+  }
+
+  // Runs local or post instances whose producers are resolved, for at most about 0.2 s, so that
+  // jobs whose inputs are ready are submitted meanwhile (a 10,000-trial sweep may load data for
+  // a minute here); true when one ran.
   bool run_ready_local() {
     bool any = false;
-    for (std::size_t i = 0; i < plan_.stages.size(); ++i) {
-      if ((mode_[i] != Mode::local && mode_[i] != Mode::post) || resolved(i)) continue;
+    const double until = now_seconds() + 0.2;
+    for (std::size_t i = next_local_; i < plan_.stages.size() && !stop_.load() && now_seconds() < until; ++i) {
+      if ((mode_[i] != Mode::local && mode_[i] != Mode::post) || resolved(i)) {
+        if (i == next_local_) ++next_local_;  // everything before it is resolved: not looked at again
+        continue;
+      }
       bool ready = true;
       for (auto p : producers_of(plan_.stages[i])) ready = ready && resolved(p);
       if (!ready) continue;
@@ -323,6 +359,7 @@ class SlurmRun {
   // A waiting group whose inputs failed is skipped; one whose inputs are done or on their way is
   // submitted, while fewer than max_jobs are in flight.
   void skip_or_submit() {
+    if (stop_.load()) return;
     int in_flight = 0;
     for (const auto& g : groups_) in_flight += g.state == Group::State::submitted;
     for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
@@ -334,12 +371,10 @@ class SlurmRun {
         if (resolved(n) && result_.stages[n].status != StageStatus::done && broken.empty())
           broken = "needs stage '" + plan_.stages[n].id + "', which " +
                    (result_.stages[n].status == StageStatus::failed ? "failed" : "did not run");
-        const Group& d = groups_[group_of_[n]];
-        ready = ready && (resolved(n) || d.state == Group::State::submitted);
+        // Local instances must be in the cache before a job looks for them there; jobs may
+        // still be queued (afterok).
+        ready = ready && (resolved(n) || (mode_[n] == Mode::job && groups_[group_of_[n]].state == Group::State::submitted));
       }
-      // Local instances upstream must be in the cache before a job looks for them there.
-      for (std::size_t i = 0; i < plan_.stages.size() && ready; ++i)
-        if (mode_[i] == Mode::local && !resolved(i)) ready = false;
       if (!broken.empty()) {
         g.state = Group::State::finished;
         for (auto t : g.targets) skip(t, broken);
@@ -364,7 +399,11 @@ class SlurmRun {
     for (const char* leftover : {"exit", "result.json", "stderr.txt", "stdout.txt"}) fs::remove(g.job_dir / leftover, ec);
     std::string command;
     for (const auto& w : options_.slurm.worker) command += shell_quote(w) + " ";
-    command += "run-stage " + shell_quote(plan_file_.string()) + " --job-dir " + shell_quote(g.job_dir.string()) +
+    // The job's own plan: its targets and everything upstream of them, so a worker reads and checks
+    // a few instances, not a 10,000-trial sweep.
+    const fs::path plan_file = g.job_dir / "plan.json";
+    write_plan_file(plan_file, sub_plan(plan_, ancestors_of(g.targets)));
+    command += "run-stage " + shell_quote(plan_file.string()) + " --job-dir " + shell_quote(g.job_dir.string()) +
                " --run-dir " + shell_quote(options_.run_dir.string()) + " --cache-dir " +
                shell_quote(cache_.root().string()) + " --exchange-dir " + shell_quote(exchange_.root().string());
     for (auto t : g.targets) command += " " + shell_quote(plan_.stages[t].id);
@@ -388,6 +427,7 @@ class SlurmRun {
     if (!options_.slurm.partition.empty()) args.push_back("--partition=" + options_.slurm.partition);
     std::string after;
     for (auto n : g.needs) {
+      if (mode_[n] != Mode::job) continue;
       const Group& d = groups_[group_of_[n]];
       if (!resolved(n) && d.state == Group::State::submitted && after.find(":" + d.job_id) == std::string::npos)
         after += ":" + d.job_id;
@@ -406,6 +446,23 @@ class SlurmRun {
     std::string ids;
     for (auto t : g.targets) ids += (ids.empty() ? "" : ", ") + plan_.stages[t].id;
     observer_.log("slurm", "submitted job " + g.job_id + " for " + ids + (after.empty() ? "" : " (after" + after + ")"));
+  }
+
+  // The targets and every instance upstream of them, in plan order.
+  std::vector<std::size_t> ancestors_of(const std::vector<std::size_t>& targets) const {
+    std::vector<bool> in(plan_.stages.size(), false);
+    std::vector<std::size_t> todo = targets;
+    while (!todo.empty()) {
+      const std::size_t i = todo.back();
+      todo.pop_back();
+      if (in[i]) continue;
+      in[i] = true;
+      for (const auto& p : plan_.stages[i].inputs) todo.push_back(p.producer);
+    }
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < in.size(); ++i)
+      if (in[i]) out.push_back(i);
+    return out;
   }
 
   void check_markers() {
@@ -432,6 +489,16 @@ class SlurmRun {
     const auto alive = slurm_.alive_jobs(ok);
     if (!ok) return;
     const double now = now_seconds();
+    int running = 0, queued = 0, finished = 0;
+    for (const auto& g : groups_) {
+      if (g.state == Group::State::finished) ++finished;
+      if (g.state != Group::State::submitted) continue;
+      const auto it = alive.find(g.job_id);
+      (it != alive.end() && it->second.state == "RUNNING" ? running : queued) += 1;
+    }
+    observer_.progress("slurm", "jobs: " + std::to_string(running) + " running, " + std::to_string(queued) +
+                                    " queued, " + std::to_string(finished) + " of " + std::to_string(groups_.size()) +
+                                    " finished");
     for (auto& g : groups_) {
       if (g.state != Group::State::submitted) continue;
       if (auto it = alive.find(g.job_id); it != alive.end()) {
@@ -443,7 +510,7 @@ class SlurmRun {
         g.missing_since = now;
         continue;
       }
-      if (now - g.missing_since < std::max(5.0, 3 * options_.slurm.poll_seconds)) continue;
+      if (now - g.missing_since < std::max(5.0, 3 * options_.slurm.queue_seconds)) continue;
       if (!read_text(g.job_dir / "exit", 64).empty()) continue;  // it just arrived
       finish(g, -1, true);
     }
@@ -495,8 +562,8 @@ class SlurmRun {
     // Fused instances it computed on the way: their first report is as good as any.
     if (instances)
       for (const auto& [id, j] : instances->entries())
-        for (std::size_t i = 0; i < plan_.stages.size(); ++i)
-          if (plan_.stages[i].id == id && mode_[i] == Mode::fused && (!resolved(i) || result_.stages[i].from_cache)) {
+        if (auto it = index_of_.find(id); it != index_of_.end())
+          if (const std::size_t i = it->second; mode_[i] == Mode::fused && (!resolved(i) || result_.stages[i].from_cache)) {
             StageOutcome o = outcome_from(j, id);
             if (o.status != StageStatus::done || (resolved(i) && o.from_cache)) continue;  // a computed report wins
             o.placement = placement;
@@ -527,13 +594,9 @@ class SlurmRun {
           observer_.stage_finished(s.id, to_string(result_.stages[t].status), result_.stages[t].seconds,
                                    "on " + (host.empty() ? std::string("?") : host) + " (job " + g.job_id + ")");
         }
-      } else if (Cache::cacheable(s) && cache_.has_valid(s.key)) {
+      } else if (Cache::cacheable(s) && cached_metrics(t)) {
         // Not in its report (an adopted job planned otherwise), but in the cache.
-        StageOutcome& o = result_.stages[t];
-        o.status = StageStatus::done;
-        o.from_cache = true;
-        o.metrics = *cache_.read_manifest(s.key).find("metrics");
-        o.placement = placement;
+        result_.stages[t].placement = placement;
         observer_.stage_finished(s.id, "done", 0, "by " + where);
       } else {
         missing.push_back(t);
@@ -541,6 +604,11 @@ class SlurmRun {
     }
     std::error_code ec;
     fs::remove(journal_file(g), ec);
+    bool all_done = missing.empty();
+    for (auto t : g.targets) all_done = all_done && result_.stages[t].status == StageStatus::done;
+    // Jobs queued after a job that did not succeed wait for an afterok that will never come
+    // (Slurm kills them): they are withdrawn and decided again, skipped if they need what failed.
+    if (!all_done || code != 0) withdraw_dependents(g);
     if (missing.empty()) {
       g.state = Group::State::finished;
       return;
@@ -561,11 +629,12 @@ class SlurmRun {
                                  "): submitting it once more");
       g.state = Group::State::waiting;
       g.adopted = false;
-      requeue_dependents(g);
       return;
     }
     g.state = Group::State::finished;
-    for (auto t : missing) fail(t, where + " was lost twice (node failure or cancelled outside this run): giving up");
+    for (auto t : missing)
+      fail(t, where + " ended twice without leaving its marker in " + g.job_dir.string() +
+                  " (node failure, cancelled outside this run, or a runs directory the nodes do not share): giving up");
   }
 
   void fail_report(std::size_t t) {
@@ -575,19 +644,19 @@ class SlurmRun {
                              o.seconds, o.message);
   }
 
-  // Jobs submitted after a job that is submitted again wait for an id that will never succeed:
-  // they are cancelled and submitted again after it.
-  void requeue_dependents(const Group& lost) {
-    const std::size_t index = static_cast<std::size_t>(&lost - groups_.data());
+  // Submitted jobs that depend on `g` (directly or through each other) are cancelled and wait
+  // again: skip_or_submit then skips them or submits them with fresh dependencies.
+  void withdraw_dependents(const Group& g) {
+    const std::size_t index = static_cast<std::size_t>(&g - groups_.data());
     std::vector<std::string> cancel;
-    for (auto& g : groups_)
-      if (g.state == Group::State::submitted && g.depends.count(index)) {
-        cancel.push_back(g.job_id);
-        g.state = Group::State::waiting;
-        --g.attempts;  // not their fault
+    for (auto& h : groups_)
+      if (h.state == Group::State::submitted && h.depends.count(index)) {
+        cancel.push_back(h.job_id);
+        h.state = Group::State::waiting;
+        --h.attempts;  // not its failure
         std::error_code ec;
-        fs::remove(journal_file(g), ec);
-        requeue_dependents(g);
+        fs::remove(journal_file(h), ec);
+        withdraw_dependents(h);
       }
     slurm_.cancel(cancel);
   }
@@ -632,13 +701,14 @@ class SlurmRun {
   const Cache& cache_;
   const Cache exchange_;
   const fs::path journal_;
-  fs::path plan_file_;
   SlurmClient slurm_;
   RunResult result_;
   std::vector<std::vector<std::size_t>> consumers_;
+  std::map<std::string, std::size_t> index_of_;
   std::vector<Mode> mode_;
   std::vector<Group> groups_;
   std::vector<std::size_t> group_of_;
+  std::size_t next_local_ = 0;  // local and post instances before it are all resolved
   int submitted_ = 0;
 };
 
@@ -674,15 +744,24 @@ void check_slurm_ready(const RunOptions& options) {
   if (!fine)
     throw Error(ErrorCode::usage, "--executor slurm: the cache directory " + root.string() +
                                       " cannot be shared between jobs (" + why + ")");
-  struct statfs fs_info {};
-  constexpr long tmpfs_magic = 0x01021994;
-  if (::statfs(root.c_str(), &fs_info) == 0 && static_cast<long>(fs_info.f_type) == tmpfs_magic) {
-    // A tmpfs is this machine's memory: jobs on other nodes see another, empty directory.
+  // A tmpfs is this machine's memory: jobs on other nodes would see another, empty directory.
+  auto on_tmpfs = [](fs::path p) {
+    std::error_code missing;
+    while (!p.empty() && !fs::exists(p, missing) && p.has_parent_path() && p.parent_path() != p) p = p.parent_path();
+    struct statfs info {};
+    constexpr long tmpfs_magic = 0x01021994;
+    return ::statfs(p.c_str(), &info) == 0 && static_cast<long>(info.f_type) == tmpfs_magic;
+  };
+  const fs::path runs = options.run_dir.empty() ? fs::path() : options.run_dir;
+  const bool cache_local = on_tmpfs(root), runs_local = !runs.empty() && on_tmpfs(runs);
+  if (cache_local || runs_local) {
     const int nodes = SlurmClient().node_count(options.slurm.partition);
     if (nodes > 1)
-      throw Error(ErrorCode::usage, "--executor slurm: the cache directory " + root.string() +
+      throw Error(ErrorCode::usage, "--executor slurm: the " + std::string(cache_local ? "cache" : "runs") +
+                                        " directory " + (cache_local ? root : runs).string() +
                                         " is on a tmpfs, local to this machine, and the cluster has " +
-                                        std::to_string(nodes) + " nodes: put it on a shared filesystem (--cache-dir)");
+                                        std::to_string(nodes) + " nodes: put it on a shared filesystem (" +
+                                        (cache_local ? "--cache-dir" : "--runs-dir") + ")");
   }
 }
 
