@@ -28,6 +28,7 @@
 #include "run/executor.hpp"
 #include "run/cache.hpp"
 #include "run/record.hpp"
+#include "run/crash_report.hpp"
 #include "run/reporter.hpp"
 #include "run/schedulers.hpp"
 #include "run/slurm_client.hpp"
@@ -557,23 +558,26 @@ int run_command(const Args& args, const PluginSet& plugins) {
                 ", seed " + std::to_string(plan.seed));
   const auto start = std::chrono::steady_clock::now();
   options.run_dir = run_dir;
+  options.progress_file = run_dir / "progress.jsonl";
+  set_crash_hint("finished stages are in " + options.progress_file.string() +
+                 " and in the cache: the same command again resumes after them");
   RunResult result = execute(plan, reporter, g_stop, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  // The results are printed whatever happens to the record: a full disk must not lose them.
   std::string summary_table;
+  std::vector<std::string> record_problems;
+  Value lock = lock_of(plugins, sweep);
+  lock.set("executor", Value::string(args.executor));
+  Value placements = Value::map();  // where each instance ran, when not in this process
+  for (const auto& s : result.stages)
+    if (s.placement.is_map()) placements.set(s.id, s.placement);
+  if (args.executor == "slurm") lock.set("slurm_jobs", placements);
   try {
-    Value lock = lock_of(plugins, sweep);
-    lock.set("executor", Value::string(args.executor));
-    Value placements = Value::map();  // where each instance ran, when not in this process
-    for (const auto& s : result.stages)
-      if (s.placement.is_map()) placements.set(s.id, s.placement);
-    if (args.executor == "slurm") lock.set("slurm_jobs", placements);
-    summary_table = write_run_record(run_dir, sweep, result, lock);
+    summary_table = write_run_record(run_dir, sweep, result, lock, record_problems);
   } catch (const std::exception& e) {
-    reporter.line(std::string("pipeline: error: writing the run record failed: ") + e.what());
-    return stage_failed;
+    record_problems.push_back(e.what());
   }
-
   std::map<StageStatus, int> counts;
   int from_cache = 0;
   for (const auto& s : result.stages) {
@@ -592,6 +596,12 @@ int run_command(const Args& args, const PluginSet& plugins) {
   if (!summary_table.empty()) std::cout << summary_table;
   reporter.line(std::string(result.interrupted ? "interrupted" : "finished") + " in " + time + ": " +
                 summary);
+  if (!record_problems.empty()) {
+    for (const auto& p : record_problems) reporter.line("pipeline: error: writing the run record failed: " + p);
+    reporter.line("run record (incomplete): " + run_dir.string() +
+                  "; finished stages are in the cache, so a rerun recomputes nothing they did");
+    return std::max(result.exit_code(), static_cast<int>(stage_failed));
+  }
   reporter.line("run record: " + run_dir.string());
   return result.exit_code();
 }
@@ -620,6 +630,7 @@ int main(int argc, char** argv) {
 }
 
 static int run_main(int argc, char** argv) {
+  install_crash_handler();
   Args args = parse_args(argc, argv);
   if (args.version) {
     std::cout << "pipeline " << PIPELINE_VERSION_STRING << "\n"

@@ -63,11 +63,7 @@ struct Sweep {
   std::string name;
   explicit Sweep(const std::string& experiment, const std::string& sweep, int epochs = 3, const std::string& extra_stages = "")
       : name(experiment) {
-    std::vector<std::uint8_t> labels;
-    for (int i = 0; i < 240; ++i) labels.push_back(static_cast<std::uint8_t>(i % 3));
-    auto files = test::small_images(labels);
-    test::write_bytes(dir / "images.gz", files.images_idx, true);
-    test::write_bytes(dir / "labels.gz", files.labels_idx, true);
+    test::write_small_image_files(dir.path(), 240);
     test::write_text(dir / "s.yaml", "experiment: " + experiment + R"(
 seed: 3
 stages:

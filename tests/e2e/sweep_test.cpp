@@ -26,11 +26,7 @@ struct SweepFixture {
   test::TempDir dir;
   explicit SweepFixture(const std::string& sweep = "  grid: {fit.lr: [0.1, 0.05]}\n  seeds: [0, 1]\n",
                         const std::string& extra_stages = "") {
-    std::vector<std::uint8_t> labels;
-    for (int i = 0; i < 60; ++i) labels.push_back(static_cast<std::uint8_t>(i % 3));
-    auto files = test::small_images(labels);
-    test::write_bytes(dir / "images.gz", files.images_idx, true);
-    test::write_bytes(dir / "labels.gz", files.labels_idx, true);
+    test::write_small_image_files(dir.path(), 60);
     test::write_text(dir / "s.yaml", R"(experiment: tiny-sweep
 seed: 3
 stages:

@@ -35,4 +35,12 @@ SmallImages small_images(const std::vector<std::uint8_t>& labels, std::uint32_t 
   return {idx_bytes({n, rows, cols}, pixels), idx_bytes({n}, labels)};
 }
 
+void write_small_image_files(const std::filesystem::path& dir, int count) {
+  std::vector<std::uint8_t> labels;
+  for (int i = 0; i < count; ++i) labels.push_back(static_cast<std::uint8_t>(i % 3));
+  const auto files = small_images(labels);
+  write_bytes(dir / "images.gz", files.images_idx, true);
+  write_bytes(dir / "labels.gz", files.labels_idx, true);
+}
+
 }  // namespace test

@@ -21,4 +21,8 @@ struct SmallImages {
 };
 SmallImages small_images(const std::vector<std::uint8_t>& labels, std::uint32_t rows = 4, std::uint32_t cols = 3);
 
+// DIR/images.gz and DIR/labels.gz: `count` 4x3 images labelled 0, 1, 2, 0, 1, 2, ... (what the
+// small experiments of the e2e tests read).
+void write_small_image_files(const std::filesystem::path& dir, int count);
+
 }  // namespace test

@@ -2,6 +2,7 @@
 #include "plugin/plugin_set.hpp"
 #include "plugin/extension_registry.hpp"
 #include "plugin/schema_lint.hpp"
+#include "run/crash_report.hpp"
 #include "util/sha256.hpp"
 
 #include <algorithm>
@@ -74,11 +75,22 @@ void PluginSet::load_file(const std::filesystem::path& file) {
     errors_.emplace_back(code, message, Location{where});
   };
 
+  // A plugin that crashes in its static initialisers or its register function is named.
+  CrashContext loading("the load of plugin file " + where);
   auto library = std::make_shared<boost::dll::shared_library>();
   try {
     library->load(file, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
+    // Boost wraps dlerror()'s text and appends a stale errno ("...): Bad file descriptor"):
+    // the dynamic loader's own words are the reason.
     std::string reason = e.what();
+    const std::string marker = "dlerror system message: ";
+    if (const auto at = reason.find(marker); at != std::string::npos) {
+      reason = reason.substr(at + marker.size());
+      if (const auto end = reason.rfind("): "); end != std::string::npos) reason = reason.substr(0, end);
+      const std::string prefix = file.string() + ": ";
+      if (reason.rfind(prefix, 0) == 0) reason = reason.substr(prefix.size());
+    }
     refuse(ErrorCode::plugin_load, "not a loadable library: " + reason);
     return;
   }

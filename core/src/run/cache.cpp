@@ -205,9 +205,18 @@ void Cache::store(const PlannedStage& stage, const std::vector<std::pair<std::st
     const std::string text = to_json(manifest);
     write_file_atomic(temp / "manifest.json", [&](std::ostream& out) { out << text; });
     write_file_atomic(temp / "manifest.sha256", [&](std::ostream& out) { out << sha256_hex(text); });
+    check_injected_write_failure(final_dir);
+    sync_directory(temp);
     std::error_code ec;
     fs::rename(temp, final_dir, ec);
-    if (ec) fs::remove_all(temp);  // another process stored the same key first: theirs is as good
+    if (ec) {
+      fs::remove_all(temp);
+      // Another process stored the same key first: theirs is as good. Anything else is a failure
+      // to cache (the run itself goes on).
+      if (!has(stage.key))
+        throw Error(ErrorCode::io, "cannot publish cache entry " + final_dir.string() + ": " + ec.message());
+    }
+    sync_directory(final_dir.parent_path());
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(temp, ignored);

@@ -52,6 +52,9 @@ struct RunOptions {
   const Cache* exchange = nullptr;
   bool keep_outputs = false;      // keep every artifact to the end (else dropped after its last reader)
   std::string scheduler = "local";  // "local" (oneTBB flow graph), "serial" or "slurm"
+  // Where each finished instance is appended as a JSON line (status, metrics) as it finishes, so
+  // a crash or a failed record loses none of them; empty: nowhere.
+  std::filesystem::path progress_file;
   SlurmOptions slurm;
 };
 

@@ -1,6 +1,7 @@
 #include "run/record.hpp"
 
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <ctime>
 #include <map>
@@ -13,8 +14,27 @@
 namespace pipeline {
 namespace {
 
+// The record's files, each written on its own: one that fails (a full disk, a read-only
+// directory) is noted and the rest are still written, so whatever can be kept is.
+thread_local std::vector<std::string>* record_problems = nullptr;
+
+void best_effort(const std::function<void()>& write) {
+  try {
+    write();
+  } catch (const std::exception& e) {
+    if (!record_problems) throw;
+    record_problems->push_back(e.what());
+  }
+}
+
 void write_json(const std::filesystem::path& file, const Value& v) {
-  write_file_atomic(file, [&](std::ostream& out) { out << to_json(v, 2) << '\n'; });
+  best_effort([&] { write_file_atomic(file, [&](std::ostream& out) { out << to_json(v, 2) << '\n'; }); });
+}
+
+void make_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec && record_problems) record_problems->push_back("cannot create " + dir.string() + ": " + ec.message());
 }
 
 // Seeds are unsigned 64-bit: an integer when it fits, else its decimal text.
@@ -24,7 +44,7 @@ Value seed_value(std::uint64_t seed) {
 }
 
 void write_text(const std::filesystem::path& file, const std::string& text) {
-  write_file_atomic(file, [&](std::ostream& out) { out << text; });
+  best_effort([&] { write_file_atomic(file, [&](std::ostream& out) { out << text; }); });
 }
 
 Value stage_json(const Plan& plan, const PlannedStage& s) {
@@ -102,7 +122,11 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
 }
 
 std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
-                             const Value& lock) {
+                             const Value& lock, std::vector<std::string>& problems) {
+  record_problems = &problems;
+  struct Reset {
+    ~Reset() { record_problems = nullptr; }
+  } reset;
   const Plan& plan = sweep.merged;
   Value planned = Value::map();
   planned.set("experiment", Value::string(plan.experiment));
@@ -132,7 +156,7 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
     for (const auto& [key, value] : s.timings.entries()) t.set(key, value);
     timings.set(s.id, t);
     if (!s.logs.empty()) {
-      std::filesystem::create_directories(run_dir / "stages" / s.id);
+      make_dir(run_dir / "stages" / s.id);
       std::string text;
       for (const auto& l : s.logs) text += l + "\n";
       write_text(run_dir / "stages" / s.id / "log.txt", text);
@@ -156,7 +180,7 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
     char name[16];
     std::snprintf(name, sizeof name, "%03zu", t.trial.index);
     const auto dir = run_dir / "trials" / name;
-    std::filesystem::create_directories(dir);
+    make_dir(dir);
     const Value trial_seed = t.trial.seed ? seed_value(*t.trial.seed) : Value();
     Value config = Value::map();
     config.set("trial", Value::integer(static_cast<std::int64_t>(t.trial.index)));

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "plan/sweep.hpp"
 #include "run/executor.hpp"
@@ -21,8 +23,9 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
 //   lock.json      `lock` as given (plugins with SHA-256, oneDNN, threads, seeds, keys)
 //   stages/ID/log.txt  what each stage logged
 // and for sweeps trials/NNN/{config,metrics}.json and summary.{csv,md}. Returns the summary
-// table (Markdown) for sweeps, "" otherwise.
+// table (Markdown) for sweeps, "" otherwise. A file that cannot be written (each names its path
+// and the system's reason in `problems`) does not stop the others or the summary.
 std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
-                             const Value& lock);
+                             const Value& lock, std::vector<std::string>& problems);
 
 }  // namespace pipeline

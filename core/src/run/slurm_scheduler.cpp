@@ -584,6 +584,7 @@ class SlurmRun {
           o.timings.set("queue_seconds", Value::real(queue));
           o.timings.set("job_seconds", Value::real(started > 0 && ended > started ? ended - started : 0));
         }
+        record_progress(options_, o);
         if (o.status == StageStatus::failed) {
           o.message += " [" + where + "; " + (g.job_dir / "stderr.txt").string() + "]" +
                        tail_lines(g.job_dir / "stderr.txt", 8);

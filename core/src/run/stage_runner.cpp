@@ -2,6 +2,7 @@
 // run, verify its outputs, store. No threads and no scheduling: every scheduler calls it.
 #include "run/stage_runner.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,8 +10,10 @@
 #include <mutex>
 #include <set>
 
+#include "pipeline/json.hpp"
 #include "plugin/extension_registry.hpp"
 #include "run/cache.hpp"
+#include "run/crash_report.hpp"
 
 namespace pipeline {
 
@@ -211,6 +214,9 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
   std::vector<ExtensionRef> undeclared;
   try {
     Context context(plan, i, outcome, outcomes, reporter, stop, options);
+    const CrashContext running("stage '" + stage.id + "' (" + where + ", type " + stage.type->info.name + " from plugin '" +
+                               stage.type->plugin->name + "', " +
+                               (stage.type->plugin->file.empty() ? std::string("built in") : stage.type->plugin->file.string()) + ")");
     ExtensionUsageScope usage;
     std::unique_ptr<Stage> impl = stage.type->info.create(stage.params);
     if (!impl) throw Error(ErrorCode::internal, "the stage type's create function returned nothing");
@@ -265,6 +271,26 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
                                        stage.type->info.name + ") failed"
                                  : to_string(outcome.status);
   reporter.stage_finished(stage.id, status, outcome.seconds, outcome.message);
+  record_progress(options, outcome);
+}
+
+void record_progress(const RunOptions& options, const StageOutcome& outcome) {
+  if (options.progress_file.empty()) return;
+  Value line = Value::map();
+  line.set("id", Value::string(outcome.id));
+  line.set("status", Value::string(to_string(outcome.status)));
+  if (!outcome.message.empty()) line.set("message", Value::string(outcome.message));
+  line.set("from_cache", Value::boolean(outcome.from_cache));
+  line.set("metrics", outcome.metrics);
+  const std::string text = to_json(line) + "\n";
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  // One write(2) per line with O_APPEND: lines of concurrent stages never interleave.
+  const int fd = ::open(options.progress_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  ssize_t ignored = ::write(fd, text.data(), text.size());
+  (void)ignored;
+  ::close(fd);
 }
 
 

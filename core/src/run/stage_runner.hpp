@@ -23,4 +23,8 @@ bool inputs_ready(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
 void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outcomes, RunObserver& observer,
                   const std::atomic<bool>& stop, const RunOptions& options);
 
+// Appends the outcome to options.progress_file (one JSON line; best effort: a full disk loses the
+// line, not the run).
+void record_progress(const RunOptions& options, const StageOutcome& outcome);
+
 }  // namespace pipeline

@@ -1,0 +1,91 @@
+#include "run/crash_report.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+
+namespace pipeline {
+namespace {
+
+constexpr int slots = 256;
+std::atomic<const char*> running[slots];
+std::atomic<const char*> hint{nullptr};
+std::string* hint_text = nullptr;  // owned; replaced under hint_mutex, never freed while set
+std::mutex hint_mutex;
+
+void put(const char* text) {
+  ssize_t ignored = ::write(STDERR_FILENO, text, std::strlen(text));
+  (void)ignored;
+}
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV (invalid memory access)";
+    case SIGBUS: return "SIGBUS (bus error)";
+    case SIGFPE: return "SIGFPE (arithmetic error)";
+    case SIGILL: return "SIGILL (illegal instruction)";
+    case SIGABRT: return "SIGABRT (aborted)";
+  }
+  return "a fatal signal";
+}
+
+// Only async-signal-safe calls: write(2) and raise(3).
+void on_fatal_signal(int sig) {
+  put("\npipeline: fatal: ");
+  put(signal_name(sig));
+  bool any = false;
+  for (auto& slot : running)
+    if (const char* what = slot.load(std::memory_order_acquire)) {
+      put(any ? "\n  and " : " while running ");
+      put(what);
+      any = true;
+    }
+  if (!any) put(" outside any stage or plugin load");
+  put("\n");
+  if (const char* h = hint.load(std::memory_order_acquire)) {
+    put(h);
+    put("\n");
+  }
+  ::raise(sig);  // SA_RESETHAND: the default action now, with the usual exit status
+}
+
+}  // namespace
+
+void install_crash_handler() {
+  static char* stack = new char[1 << 16];
+  stack_t alt{};
+  alt.ss_sp = stack;
+  alt.ss_size = 1 << 16;
+  sigaltstack(&alt, nullptr);
+  struct sigaction action {};
+  action.sa_handler = on_fatal_signal;
+  action.sa_flags = SA_RESETHAND | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(sig, &action, nullptr);
+}
+
+CrashContext::CrashContext(std::string what) : what_(std::move(what)) {
+  for (int i = 0; i < slots; ++i) {
+    const char* expected = nullptr;
+    if (running[i].compare_exchange_strong(expected, what_.c_str())) {
+      slot_ = i;
+      return;
+    }
+  }
+}
+
+CrashContext::~CrashContext() {
+  if (slot_ >= 0) running[slot_].store(nullptr, std::memory_order_release);
+}
+
+void set_crash_hint(const std::string& text) {
+  std::lock_guard lock(hint_mutex);
+  auto* fresh = new std::string(text);  // the old one leaks: a handler may be reading it
+  hint.store(fresh->c_str(), std::memory_order_release);
+  hint_text = fresh;
+}
+
+}  // namespace pipeline
