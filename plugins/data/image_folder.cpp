@@ -38,9 +38,14 @@ Listing list_folder(const fs::path& root, bool skip_bad, std::vector<std::string
   if (dirs.empty()) throw_data_format(root.string(), "has no class folders (expected one subfolder of images per class)");
   for (const auto& dir : dirs) {
     std::vector<fs::path> files;
-    for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    // Explicit increments: a folder that cannot be read is an error naming it, not an exception
+    // thrown from a range-for's ++.
+    fs::recursive_directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const fs::directory_entry& e = *it;
       const std::string name = e.path().filename().string();
-      if (!e.is_regular_file(ec) || name[0] == '.') continue;
+      std::error_code file_ec;
+      if (!e.is_regular_file(file_ec) || name[0] == '.') continue;
       if (!has_image_extension(e.path())) {
         if (!skip_bad) throw_data_format(e.path().string(), "not an image (PNG or JPEG by its extension); remove it or set on_error: skip");
         skipped.push_back(e.path().string());

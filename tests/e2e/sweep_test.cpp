@@ -157,10 +157,11 @@ TEST_CASE("a killed sweep resumes and runs only what is missing", "[sweep][cache
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   auto trained_entries = [&] {
     int n = 0;
+    // The run writes and renames entries meanwhile: errors while walking end the walk, never
+    // throw (regression: a range-for's ++ threw "cannot increment recursive directory iterator").
     std::error_code ec;
-    if (fs::exists(f.dir / "cache"))
-      for (const auto& e : fs::recursive_directory_iterator(f.dir / "cache", ec))
-        n += e.path().filename() == "model.json";
+    for (fs::recursive_directory_iterator it(f.dir / "cache", ec), end; !ec && it != end; it.increment(ec))
+      n += it->path().filename() == "model.json";
     return n;
   };
   while (trained_entries() < 2 && std::chrono::steady_clock::now() < deadline)

@@ -2,7 +2,7 @@
 # find_package(Pipeline), follows the plugin guide's testing section step by step (check-plugin,
 # then the plugin's own testkit-based test through ctest), and runs a pipeline that uses the
 # plugin with the installed CLI.
-# Arguments: SOURCE_DIR, BUILD_DIR, WORK_DIR.
+# Arguments: SOURCE_DIR, BUILD_DIR, WORK_DIR, CXX_COMPILER, SANITIZE.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 
@@ -23,8 +23,16 @@ foreach(f bin/pipeline include/pipeline/sdk.hpp include/pipeline/version.hpp inc
   endif()
 endforeach()
 
+# Built with the compiler the SDK was built with; under the sanitizers, with them too (an
+# instrumented SDK links only into instrumented executables).
+set(toolchain -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
+if(SANITIZE)
+  list(APPEND toolchain "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined"
+       "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined" "-DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=address,undefined"
+       "-DCMAKE_MODULE_LINKER_FLAGS=-fsanitize=address,undefined")
+endif()
 step(${CMAKE_COMMAND} -S "${SOURCE_DIR}/docs/example-plugin" -B "${WORK_DIR}/build"
-     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
+     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release ${toolchain})
 step(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 
 # The guide's testing section, step 1: the conformance checks from the command line.

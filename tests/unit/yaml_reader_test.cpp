@@ -65,3 +65,18 @@ TEST_CASE("an empty document is null", "[yaml]") {
   CHECK(parse_yaml("# only a comment\n", "t.yaml", errors).is_null());
   CHECK(errors.empty());
 }
+
+TEST_CASE("regression: text yaml-cpp's LoadAll never finishes on ends in an error at once", "[yaml][hardening]") {
+  // Found by fuzz_override: a value of ", 2" made LoadAll yield empty documents forever.
+  for (const std::string text : {", 2", ",", "a: 1\n, 2"}) {
+    std::vector<Error> errors;
+    parse_yaml(text, "t.yaml", errors);
+    INFO(text);
+    REQUIRE(errors.size() >= 1);
+    CHECK(errors[0].formatted().find("error: ") != std::string::npos);
+  }
+  std::vector<Error> errors;
+  parse_yaml("a: 1\n---\nb: 2\n---\nc: 3\n", "t.yaml", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].formatted() == "t.yaml:2:1: error: expected one YAML document, found 3");
+}

@@ -1,5 +1,6 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -13,6 +14,24 @@
 
 namespace pipeline::config {
 namespace {
+
+// Counts documents (and where the second starts) without building them.
+constexpr std::size_t max_documents = 100;
+struct DocumentCounter : YAML::EventHandler {
+  std::size_t started = 0;
+  YAML::Mark second = YAML::Mark::null_mark();
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++started == 2) second = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 Location location_of(const YAML::Mark& mark, const std::string& label, const Location& fallback) {
   if (mark.is_null() || mark.line < 0) return fallback;
@@ -155,18 +174,28 @@ Value typed_scalar(const std::string& text, bool quoted) {
 
 Value parse_yaml(const std::string& text, const std::string& label, std::vector<Error>& errors) {
   std::vector<YAML::Node> docs;
+  std::size_t documents = 0;
+  YAML::Mark second;
   try {
-    docs = YAML::LoadAll(text);
+    // Documents are counted with a cap before any is built: yaml-cpp 0.7's LoadAll never ends on
+    // some invalid input (a value of ", 2" yields empty documents forever; found by fuzz_override).
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentCounter counter;
+    while (documents <= max_documents && parser.HandleNextDocument(counter)) ++documents;
+    second = counter.second;
+    if (documents > 0) docs.push_back(YAML::Load(text));
   } catch (const YAML::Exception& e) {
     errors.emplace_back(ErrorCode::config_syntax, "invalid YAML: " + e.msg,
                         location_of(e.mark, label, Location{label, 1, 1}));
     return Value();
   }
   if (docs.empty()) return Value().at(Location{label, 1, 1});
-  if (docs.size() > 1) {
+  if (documents > 1) {
     errors.emplace_back(ErrorCode::config_syntax,
-                        "expected one YAML document, found " + std::to_string(docs.size()),
-                        location_of(docs[1].Mark(), label, Location{label, 1, 1}));
+                        "expected one YAML document, found " +
+                            (documents > max_documents ? "more than " + std::to_string(max_documents) : std::to_string(documents)),
+                        location_of(second, label, Location{label, 1, 1}));
   }
   Budget budget;
   return convert(docs[0], label, Location{label, 1, 1}, errors, budget, 0);

@@ -83,7 +83,7 @@ SweepSpec expand_sweep(const Value& config, const std::string& label, std::vecto
       }
     }
   }
-  if (base.empty()) base.emplace_back();
+  if (base.empty()) base.emplace_back(std::vector<Override>{}, Value());
 
   // The size before the product is built: a 384-byte grid can ask for a million trials.
   constexpr std::uint64_t ceiling = std::uint64_t(1) << 40;  // counted no further

@@ -93,13 +93,32 @@ std::vector<std::string> encode_model(const Artifact& artifact, const std::files
   throw Error(ErrorCode::internal, "the model codec got a " + artifact.type() + " artifact");
 }
 
+// A field a cached file must have: its absence is a corrupt entry (recomputed), never a null
+// dereference.
+const Value& field(const Value& map, const char* key, const std::string& what) {
+  const Value* v = map.is_map() ? map.find(key) : nullptr;
+  if (!v) throw Error(ErrorCode::data_format, what + " lacks '" + key + "'");
+  return *v;
+}
+
 ArtifactPtr decode_dataset(const std::filesystem::path& dir) {
   {
     const SafetensorsFile f = read_safetensors(dir / "dataset.safetensors");
     const SafetensorsEntry* features = f.find("features");
     const SafetensorsEntry* labels = f.find("labels");
     if (!features || !labels) throw Error(ErrorCode::data_format, "a cached dataset lacks features or labels");
-    std::vector<std::int32_t> y(labels->f32.begin(), labels->f32.end());
+    if (features->shape.empty() || labels->f32.size() != static_cast<std::size_t>(features->shape[0]))
+      throw Error(ErrorCode::data_format, "a cached dataset has " + std::to_string(labels->f32.size()) + " labels for " +
+                                              (features->shape.empty() ? std::string("no") : std::to_string(features->shape[0])) + " samples");
+    std::vector<std::int32_t> y;
+    y.reserve(labels->f32.size());
+    for (float label : labels->f32) {
+      // A label is a small non-negative integer; anything else (NaN, 1e30, 0.5) is corruption,
+      // and converting it would be undefined.
+      if (!(label >= 0 && label < 16777216.0f) || label != static_cast<float>(static_cast<std::int32_t>(label)))
+        throw Error(ErrorCode::data_format, "a cached dataset has a label that is not a class index");
+      y.push_back(static_cast<std::int32_t>(label));
+    }
     std::vector<std::string> names;
     for (const auto& [k, v] : f.metadata)
       if (k == "class_names") {
@@ -117,36 +136,39 @@ ArtifactPtr decode_metrics(const std::filesystem::path& dir) {
 ArtifactPtr decode_model(const std::filesystem::path& dir) {
   {
     const Value desc = parse_json(read_text(dir / "model.json"), "model.json");
+    const std::string what = "a cached model.json";
     Shape input;
-    for (const auto& d : desc.find("input")->items()) input.push_back(d.as_int());
+    for (const auto& d : field(desc, "input", what).items()) input.push_back(d.as_int());
     auto model = std::make_shared<Model>(input);
     ThrowingDiagnostics diag;
-    for (const auto& ld : desc.find("layers")->items()) {
-      const std::string layer_type = ld.find("type")->as_string();
+    for (const auto& ld : field(desc, "layers", what).items()) {
+      const std::string layer_type = field(ld, "type", what + " layer").as_string();
       const LayerInfo* info = find_layer_type(layer_type);
       if (!info) throw Error(ErrorCode::data_format, "a cached model uses layer type '" + layer_type + "', which no plugin registers");
-      const Params params = check_params(info->params, *ld.find("spec"), "cached layer", {}, "/", diag);
-      auto layer = info->create(ld.find("name")->as_string(), params, model->output_shape());
-      layer->set_spec(*ld.find("spec"));
+      const Value& spec = field(ld, "spec", what + " layer");
+      const Params params = check_params(info->params, spec, "cached layer", {}, "/", diag);
+      auto layer = info->create(field(ld, "name", what + " layer").as_string(), params, model->output_shape());
+      layer->set_spec(spec);
       model->add(std::move(layer));
     }
     const auto built = model->modules();
     const Value* modules = desc.find("modules");
-    if (!modules || modules->size() != built.size())
+    if (!modules || !modules->is_list() || modules->size() != built.size())
       throw Error(ErrorCode::data_format, "a cached model's modules do not match its layers");
     for (std::size_t i = 0; i < built.size(); ++i) {
       const Value& md = modules->items()[i];
       Layer& layer = *built[i].layer;
-      if (md.find("path")->as_string() != built[i].path)
-        throw Error(ErrorCode::data_format, "a cached model's module " + std::to_string(i) + " is '" +
-                                                md.find("path")->as_string() + "', rebuilt as '" + built[i].path + "'");
-      const auto& trainable = md.find("trainable")->items();
+      const std::string& path = field(md, "path", what + " module").as_string();
+      if (path != built[i].path)
+        throw Error(ErrorCode::data_format, "a cached model's module " + std::to_string(i) + " is '" + path +
+                                                "', rebuilt as '" + built[i].path + "'");
+      const auto& trainable = field(md, "trainable", what + " module").items();
       for (std::size_t k = 0; k < layer.parameters().size() && k < trainable.size(); ++k)
         layer.parameters()[k].trainable = trainable[k].as_bool();
-      layer.freeze_statistics(md.find("statistics_frozen")->as_bool());
+      layer.freeze_statistics(field(md, "statistics_frozen", what + " module").as_bool());
       if (const Value* extra = md.find("extra_state"); extra && !extra->is_null()) layer.set_extra_state(*extra);
     }
-    model->notes() = *desc.find("notes");
+    model->notes() = field(desc, "notes", what);
     const SafetensorsFile f = read_safetensors(dir / "model.safetensors");
     for (auto& np : model->named_parameters()) {
       const SafetensorsEntry* t = f.find(np.name);

@@ -6,6 +6,7 @@
 // to their job directory; the coordinator reads those markers as the truth and asks squeue once
 // per interval only to notice jobs Slurm lost. docs/scale-out.md has the whole story.
 #include <sys/statfs.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
@@ -614,6 +615,10 @@ class SlurmRun {
       g.state = Group::State::finished;
       return;
     }
+    // Killed by SIGTERM or SIGKILL without reporting: scancel from outside, preemption, a node
+    // going down or the time limit. Slurm signals the worker and the job script in any order, so
+    // the script may still write that status: it counts as lost, not as the stage's failure.
+    if (code == 128 + SIGTERM || code == 128 + SIGKILL) lost = true;
     if (!lost && code != 0 && code != -1) {
       // The worker died without reporting (a crash, out of memory, killed at its time limit).
       g.state = Group::State::finished;
@@ -626,7 +631,9 @@ class SlurmRun {
     }
     if (g.attempts < 2) {
       observer_.log("slurm", where + " ended without a result (" +
-                                 (lost ? "Slurm no longer lists it" : "exit " + std::to_string(code)) +
+                                 (code > 128 ? "killed by signal " + std::to_string(code - 128)
+                                  : lost     ? std::string("Slurm no longer lists it")
+                                             : "exit " + std::to_string(code)) +
                                  "): submitting it once more");
       g.state = Group::State::waiting;
       g.adopted = false;
@@ -634,8 +641,8 @@ class SlurmRun {
     }
     g.state = Group::State::finished;
     for (auto t : missing)
-      fail(t, where + " ended twice without leaving its marker in " + g.job_dir.string() +
-                  " (node failure, cancelled outside this run, or a runs directory the nodes do not share): giving up");
+      fail(t, where + " ended twice without a result in " + g.job_dir.string() +
+                  " (node failure, cancelled outside this run, its time limit, or a runs directory the nodes do not share): giving up");
   }
 
   void fail_report(std::size_t t) {
