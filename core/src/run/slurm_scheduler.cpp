@@ -148,6 +148,10 @@ class SlurmRun {
       for (auto c : consumers_[i]) here = here || mode_[c] == Mode::local || mode_[c] == Mode::post;
       if (here) mode_[i] = Mode::post;
     }
+    local_readers_.assign(plan_.stages.size(), 0);
+    for (std::size_t i = 0; i < plan_.stages.size(); ++i)
+      if (mode_[i] == Mode::local || mode_[i] == Mode::post)
+        for (auto p : producers_of(plan_.stages[i])) ++local_readers_[p];
     for (std::size_t i = 0; i < plan_.stages.size(); ++i)
       if (mode_[i] == Mode::cached) observer_.stage_finished(plan_.stages[i].id, "cached", 0, "key " + plan_.stages[i].key.substr(0, 12));
   }
@@ -305,17 +309,30 @@ class SlurmRun {
       for (auto p : producers_of(plan_.stages[i])) ready = ready && resolved(p);
       if (!ready) continue;
       any = true;
-      if (!inputs_ready(plan_, i, result_.stages, observer_, stop_)) continue;
+      if (!inputs_ready(plan_, i, result_.stages, observer_, stop_)) {
+        release_inputs_of(i);
+        continue;
+      }
       std::string problem;
       for (auto p : producers_of(plan_.stages[i]))
         if (problem.empty()) problem = load_outputs(p);
       if (!problem.empty()) {
         fail(i, problem);
+        release_inputs_of(i);
         continue;
       }
       run_instance(plan_, i, result_.stages, observer_, stop_, local_options());
+      release_inputs_of(i);
     }
     return any;
+  }
+
+  // Outputs in this process are kept only while a local instance still has to read them: jobs
+  // read from the cache, and a 10,000-trial sweep's data loaders would otherwise stay in memory.
+  void release_inputs_of(std::size_t i) {
+    for (auto p : producers_of(plan_.stages[i]))
+      if (--local_readers_[p] == 0) result_.stages[p].outputs.clear();
+    if (local_readers_[i] == 0) result_.stages[i].outputs.clear();
   }
 
   RunOptions local_options() const {
@@ -716,7 +733,8 @@ class SlurmRun {
   std::vector<Mode> mode_;
   std::vector<Group> groups_;
   std::vector<std::size_t> group_of_;
-  std::size_t next_local_ = 0;  // local and post instances before it are all resolved
+  std::size_t next_local_ = 0;
+  std::vector<int> local_readers_;  // local and post instances yet to read each instance's outputs  // local and post instances before it are all resolved
   int submitted_ = 0;
 };
 
