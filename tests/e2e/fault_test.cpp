@@ -85,6 +85,17 @@ TEST_CASE("regression: a stage that segfaults is named with its plugin, and the 
   CHECK(again.out.find("boom (crash, key") != std::string::npos);
 }
 
+TEST_CASE("regression: a stage that overflows its stack is named too", "[fault][hardening]") {
+  // The stage runs on a oneTBB worker thread or the main thread; either needs its own alternate
+  // signal stack, or the handler cannot run on the overflowed one and the death is nameless.
+  Experiment e("  boom:\n    plugin: crash\n    inputs: {after: score}\n    params: {overflow: true}\n", "");
+  const std::string plugin = std::string(BROKEN_PLUGIN_DIR) + "/crashing_stage/crashing_stage.so";
+  const auto r = e.run("runs", {"--plugin-path", plugin});
+  INFO(r.err);
+  CHECK(r.exit_code == 128 + SIGSEGV);
+  CHECK(r.err.find("pipeline: fatal: SIGSEGV (invalid memory access) while running stage 'boom' (") != std::string::npos);
+}
+
 TEST_CASE("regression: a plugin that aborts while registering is named, for every command", "[fault][hardening]") {
   const std::string plugin = std::string(BROKEN_PLUGIN_DIR) + "/aborts_on_register/aborts_on_register.so";
   for (const std::vector<std::string>& args : {std::vector<std::string>{"plugins"}, std::vector<std::string>{"inspect", "train"}}) {
@@ -182,4 +193,61 @@ TEST_CASE("regression: read-only cache and runs directories are reported, and th
   CHECK(test::read_file(e.dir / "out.txt").find("| trial |") != std::string::npos);
   ::chmod((e.dir / "cache").c_str(), 0755);
   ::chmod((e.dir / "ro-runs").c_str(), 0755);
+}
+
+TEST_CASE("regression: a full disk (a small tmpfs as cache and runs dir) loses nothing", "[fault][hardening]") {
+  // A real full filesystem, not the injection hook: each size gets a tmpfs of its own in a private
+  // mount namespace (gone when the script ends, whatever happens), the run fills it, then the same
+  // tmpfs is grown and the same command run again. Needs root (mount); elsewhere it says so.
+  if (::geteuid() != 0 || std::system("unshare --mount true 2>/dev/null") != 0) {
+    WARN("not run: mounting a tmpfs needs root and unshare(1)");
+    return;
+  }
+  Experiment e;
+  const auto clean = e.run("clean", {"--no-cache"});
+  REQUIRE(clean.exit_code == 0);
+  const std::string expected = test::read_file(e.record("clean") / "metrics.json");
+  const std::vector<std::string> sizes = {"4k", "24k", "96k"};
+  std::string script = "set -u\ncd '" + e.dir.path().string() + "'\n";
+  for (const auto& size : sizes) {
+    const std::string run = std::string("'") + PIPELINE_CLI + "' run x.yaml --runs-dir disk/" + size + "/runs --cache-dir disk/" + size + "/cache";
+    script += "mkdir -p disk/" + size + " && mount -t tmpfs -o size=" + size + " tmpfs disk/" + size + " || exit 90\n" +
+              run + " > out-" + size + " 2> err-" + size + "; echo $? > code-" + size + "\n" +
+              "mount -o remount,size=64m disk/" + size + " || exit 91\n" +
+              run + " > again-out-" + size + " 2> again-err-" + size + "; echo $? > again-code-" + size + "\n" +
+              "mkdir -p kept/" + size + " && cp -a disk/" + size + "/. kept/" + size + "/ && umount disk/" + size + "\n";
+  }
+  test::write_text(e.dir / "full-disk.sh", script);
+  const int status = std::system(("unshare --mount --propagation private bash '" + (e.dir / "full-disk.sh").string() + "'").c_str());
+  REQUIRE(WEXITSTATUS(status) == 0);
+  auto text = [&](const std::string& name) { return test::read_file(e.dir / name); };
+  for (const auto& size : sizes) {
+    INFO("tmpfs of " << size);
+    const std::string err = text("err-" + size);
+    INFO(err);
+    const int code = std::stoi(text("code-" + size));
+    CHECK((code == 0 || code == 1));  // never a crash or a hang
+    CHECK(text("out-" + size) == clean.out);  // the results, printed whatever the disk did
+    CHECK(err.find("corrupt") == std::string::npos);
+    if (size == "4k") CHECK(err.find("No space left on device") != std::string::npos);  // it did fill
+    if (code == 1) {
+      CHECK(err.find("No space left on device") != std::string::npos);
+      CHECK(std::regex_search(err, std::regex("pipeline: error: (writing the run record failed: writing |cannot create the run record under )")));
+    }
+    // Grown, the same command completes: correct results, no corrupt entry, no temp dir left.
+    const std::string again = text("again-err-" + size);
+    INFO(again);
+    CHECK(std::stoi(text("again-code-" + size)) == 0);
+    CHECK(again.find("corrupt") == std::string::npos);
+    fs::path record;
+    for (const auto& exp : fs::directory_iterator(e.dir / "kept" / size / "runs"))
+      for (const auto& r : fs::directory_iterator(exp.path()))
+        if (fs::exists(r.path() / "metrics.json") && test::read_file(r.path() / "metrics.json") == expected) record = r.path();
+    CHECK(!record.empty());
+    const auto ls = test::run_cli({"cache", "ls", "--cache-dir", (e.dir / "kept" / size / "cache").string()});
+    CHECK(ls.exit_code == 0);
+    CHECK(ls.out.find("corrupt") == std::string::npos);
+    for (const auto& f : fs::recursive_directory_iterator(e.dir / "kept" / size / "cache"))
+      CHECK(f.path().filename().string().find(".tmp-") == std::string::npos);
+  }
 }

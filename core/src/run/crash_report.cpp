@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 namespace pipeline {
@@ -13,8 +14,8 @@ namespace {
 constexpr int slots = 256;
 std::atomic<const char*> running[slots];
 std::atomic<const char*> hint{nullptr};
-std::string* hint_text = nullptr;  // owned; replaced under hint_mutex, never freed while set
 std::mutex hint_mutex;
+constexpr std::size_t alternate_stack_size = 1 << 16;
 
 void put(const char* text) {
   ssize_t ignored = ::write(STDERR_FILENO, text, std::strlen(text));
@@ -52,14 +53,25 @@ void on_fatal_signal(int sig) {
   ::raise(sig);  // SA_RESETHAND: the default action now, with the usual exit status
 }
 
+// An alternate signal stack is per thread: each thread that runs a stage or loads a plugin gets
+// one, so a stack overflow there (deep recursion in a plugin) is reported too. A stack someone
+// else installed (a sanitizer's) is kept.
+void ensure_alternate_stack() {
+  thread_local std::unique_ptr<char[]> stack;
+  if (stack) return;
+  stack_t current{};
+  if (sigaltstack(nullptr, &current) == 0 && !(current.ss_flags & SS_DISABLE)) return;
+  stack = std::make_unique<char[]>(alternate_stack_size);
+  stack_t alt{};
+  alt.ss_sp = stack.get();
+  alt.ss_size = alternate_stack_size;
+  sigaltstack(&alt, nullptr);
+}
+
 }  // namespace
 
 void install_crash_handler() {
-  static char* stack = new char[1 << 16];
-  stack_t alt{};
-  alt.ss_sp = stack;
-  alt.ss_size = 1 << 16;
-  sigaltstack(&alt, nullptr);
+  ensure_alternate_stack();
   struct sigaction action {};
   action.sa_handler = on_fatal_signal;
   action.sa_flags = SA_RESETHAND | SA_ONSTACK | SA_NODEFER;
@@ -68,6 +80,7 @@ void install_crash_handler() {
 }
 
 CrashContext::CrashContext(std::string what) : what_(std::move(what)) {
+  ensure_alternate_stack();
   for (int i = 0; i < slots; ++i) {
     const char* expected = nullptr;
     if (running[i].compare_exchange_strong(expected, what_.c_str())) {
@@ -83,9 +96,11 @@ CrashContext::~CrashContext() {
 
 void set_crash_hint(const std::string& text) {
   std::lock_guard lock(hint_mutex);
-  auto* fresh = new std::string(text);  // the old one leaks: a handler may be reading it
-  hint.store(fresh->c_str(), std::memory_order_release);
-  hint_text = fresh;
+  // The old text is never freed: a handler on another thread may be reading it. A run sets it
+  // once or twice.
+  char* fresh = new char[text.size() + 1];
+  std::memcpy(fresh, text.c_str(), text.size() + 1);
+  hint.store(fresh, std::memory_order_release);
 }
 
 }  // namespace pipeline
