@@ -100,7 +100,7 @@ that need it. Ctrl-C stops the run cleanly (exit 130); a second Ctrl-C ends it a
                             jobs report through marker files in the run record, read sooner
   --runs-dir DIR            where run records go (default: $PIPELINE_RUNS_DIR or ./runs); the
                             record is DIR/EXPERIMENT/RUN_ID with plan.json, metrics.json, timings.json
-  --quiet                   no start/done lines, only results and errors
+  --quiet                   nothing on stderr but errors; the results (stdout) stay
 )"},
     {"run-stage", R"(usage: pipeline run-stage PLAN.json --job-dir DIR --run-dir DIR --cache-dir DIR
                           [--exchange-dir DIR] ID...
@@ -551,7 +551,7 @@ int run_command(const Args& args, const PluginSet& plugins) {
 
   Reporter reporter = Reporter::for_stderr(args.quiet);
   std::size_t per_trial = sweep.trials.empty() ? 0 : sweep.trials.front().plan.stages.size();
-  reporter.line("experiment '" + plan.experiment + "': " +
+  reporter.info("experiment '" + plan.experiment + "': " +
                 (sweep.spec.present ? std::to_string(sweep.trials.size()) + " trials of " + std::to_string(per_trial) +
                                           " stages as " + std::to_string(plan.stages.size()) + " distinct stage instances"
                                     : std::to_string(plan.stages.size()) + " stages") +
@@ -565,7 +565,7 @@ int run_command(const Args& args, const PluginSet& plugins) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   // The results are printed whatever happens to the record: a full disk must not lose them.
-  std::string summary_table;
+  std::string results_table;
   std::vector<std::string> record_problems;
   Value lock = lock_of(plugins, sweep);
   lock.set("executor", Value::string(args.executor));
@@ -574,7 +574,7 @@ int run_command(const Args& args, const PluginSet& plugins) {
     if (s.placement.is_map()) placements.set(s.id, s.placement);
   if (args.executor == "slurm") lock.set("slurm_jobs", placements);
   try {
-    summary_table = write_run_record(run_dir, sweep, result, lock, record_problems);
+    results_table = write_run_record(run_dir, sweep, result, lock, record_problems);
   } catch (const std::exception& e) {
     record_problems.push_back(e.what());
   }
@@ -593,16 +593,18 @@ int run_command(const Args& args, const PluginSet& plugins) {
                  (status == StageStatus::done && from_cache ? " (" + std::to_string(from_cache) + " from cache)" : "");
   char time[32];
   std::snprintf(time, sizeof time, "%.2fs", seconds);
-  if (!summary_table.empty()) std::cout << summary_table;
-  reporter.line(std::string(result.interrupted ? "interrupted" : "finished") + " in " + time + ": " +
-                summary);
+  // Results on stdout (`> results.txt` keeps them); how it went on stderr.
+  const std::string status_line = std::string(result.interrupted ? "interrupted" : "finished") + " in " + time + ": " + summary;
+  if (result.interrupted || result.failed()) reporter.line(status_line);
+  else reporter.info(status_line);
+  std::cout << results_table;
   if (!record_problems.empty()) {
     for (const auto& p : record_problems) reporter.line("pipeline: error: writing the run record failed: " + p);
-    reporter.line("run record (incomplete): " + run_dir.string() +
-                  "; finished stages are in the cache, so a rerun recomputes nothing they did");
+    reporter.line("finished stages are in the cache, so a rerun recomputes nothing they did");
+    std::cout << "run record (incomplete): " << run_dir.string() << std::endl;
     return std::max(result.exit_code(), static_cast<int>(stage_failed));
   }
-  reporter.line("run record: " + run_dir.string());
+  std::cout << "run record: " << run_dir.string() << std::endl;
   return result.exit_code();
 }
 

@@ -94,6 +94,16 @@ void check_training_params(const Params& p, Diagnostics& diag) {
 
 namespace {
 
+// "42s", "3m05s", "1h02m": an ETA readable at a glance.
+std::string format_duration(double seconds) {
+  const long long s = std::isfinite(seconds) && seconds > 0 ? static_cast<long long>(seconds + 0.5) : 0;
+  char text[32];
+  if (s < 60) std::snprintf(text, sizeof text, "%llds", s);
+  else if (s < 3600) std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
+  else std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, s / 60 % 60);
+  return text;
+}
+
 // The first glob that names the module or a block it is in ("layer4" and "layer4.*" both cover
 // "layer4.0.conv1").
 double lr_scale_for(const std::string& path, const TrainOptions& o) {
@@ -225,6 +235,7 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     // same transforms, whatever happened before.
     Rng augment_rng(derive_seed(ctx.seed(), "augment:epoch" + std::to_string(epoch)));
     const auto start = std::chrono::steady_clock::now();
+    const double epoch_lr = schedule.at(step);  // the learning rate the epoch starts with
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0;
     for (std::int64_t begin = 0; begin < data.size() && step < total; begin += o.batch_size, ++step) {
@@ -254,12 +265,14 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
       }
       seen += b;
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      char status[160];
-      std::snprintf(status, sizeof status, "epoch %lld/%lld step %lld/%lld loss %.4f acc %.4f %.0f samples/s",
+      // The time left, at the pace of the steps so far (all epochs take the same steps).
+      const double eta = (seconds_total + secs) / static_cast<double>(step + 1) * static_cast<double>(total - step - 1);
+      char status[192];
+      std::snprintf(status, sizeof status, "epoch %lld/%lld step %lld/%lld loss %.4f acc %.4f %.0f samples/s ETA %s",
                     static_cast<long long>(epoch + 1), static_cast<long long>(epochs),
                     static_cast<long long>(begin / o.batch_size + 1), static_cast<long long>(per_epoch),
                     loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen),
-                    static_cast<double>(seen) / std::max(secs, 1e-9));
+                    static_cast<double>(seen) / std::max(secs, 1e-9), format_duration(eta).c_str());
       ctx.progress(status);
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -268,6 +281,7 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     m.set("epoch", Value::integer(epoch + 1));
     m.set("loss", Value::real(loss_sum / static_cast<double>(seen)));
     m.set("accuracy", Value::real(static_cast<double>(correct) / static_cast<double>(seen)));
+    m.set("lr", Value::real(epoch_lr));
     std::string line = "epoch " + std::to_string(epoch + 1) + ": loss " + std::to_string(loss_sum / seen) +
                        ", accuracy " + std::to_string(static_cast<double>(correct) / seen);
     if (validation) {

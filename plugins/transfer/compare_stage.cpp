@@ -36,7 +36,7 @@ class Compare : public Stage {
       arms.set(name, row);
       if (seconds) times.set(name, *seconds);
     }
-    ctx.log(table);
+    ctx.result(table);
     for (const auto& [name, row] : arms.entries()) ctx.metric(name, row);
     ctx.timing("train_seconds", times);
     ctx.set_output("table", std::make_shared<Metrics>(arms));

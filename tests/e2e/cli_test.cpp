@@ -344,3 +344,101 @@ TEST_CASE("regression: a file named ...yaml without experiment: keeps its record
   CHECK(r.exit_code == 0);
   CHECK(std::filesystem::exists(dir / "runs" / "experiment"));
 }
+
+namespace {
+// Two arms trained on a small image set and compared: a run with a result table.
+struct ComparedExperiment {
+  test::TempDir dir;
+  ComparedExperiment() {
+    test::write_small_image_files(dir.path(), 60);
+    test::write_text(dir / "c.yaml", R"(experiment: compared
+seed: 3
+stages:
+)" + test::small_data_and_model_yaml() + R"(  fast: {plugin: train, inputs: {model: net, data: data.train}, params: {epochs: 3, batch_size: 8, lr: 0.1, schedule: step, gamma: 0.5}}
+  slow: {plugin: train, inputs: {model: net, data: data.train}, params: {epochs: 3, batch_size: 8, lr: 0.01}}
+  score_fast: {plugin: evaluate, inputs: {model: fast, data: data.test}}
+  score_slow: {plugin: evaluate, inputs: {model: slow, data: data.test}}
+  comparison: {plugin: compare, inputs: {fast: score_fast, slow: score_slow}}
+)");
+  }
+  test::CliResult run(const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> args = {"run", (dir / "c.yaml").string(), "--runs-dir", (dir / "runs").string(), "--cache-dir",
+                                     (dir / "cache").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_cli(args);
+  }
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+}  // namespace
+
+TEST_CASE("results go to stdout, how the run went to stderr; --quiet keeps only the results", "[cli][streams]") {
+  ComparedExperiment e;
+  const auto r = e.run();
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // stdout: the comparison table under its stage id, then where the record is; nothing else.
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 5);
+  CHECK(out[0] == "comparison:");
+  CHECK(out[1].find("arm") == 0);
+  CHECK(out[1].find("accuracy") != std::string::npos);
+  CHECK(out[2].find("fast ") == 0);
+  CHECK(out[3].find("slow ") == 0);
+  CHECK(out[4].find("run record: " + (e.dir / "runs" / "compared").string() + "/") == 0);
+  const fs::path record = out[4].substr(std::string("run record: ").size());
+  CHECK(test::read_file(record / "results.txt") == r.out.substr(0, r.out.size() - out[4].size() - 1));
+  // stderr: stages starting and finishing, their logs, a progress line with an ETA; not the table.
+  CHECK(r.err.find("[fast] start (train)") != std::string::npos);
+  CHECK(r.err.find(" ETA ") != std::string::npos);
+  CHECK(r.err.find("train time") == std::string::npos);
+  CHECK(r.err.find("run record") == std::string::npos);
+  // The learning rate of each epoch is in the history: step decay halves it every epoch.
+  const auto metrics = nlohmann::json::parse(test::read_file(record / "metrics.json"));
+  const auto& epochs = metrics["stages"]["fast"]["metrics"]["epochs"];
+  REQUIRE(epochs.size() == 3);
+  CHECK(epochs[0]["lr"].get<double>() == Approx(0.1));
+  CHECK(epochs[1]["lr"].get<double>() == Approx(0.05));
+  CHECK(epochs[2]["lr"].get<double>() == Approx(0.025));
+  CHECK(epochs[2].contains("loss"));
+  CHECK(epochs[2].contains("accuracy"));
+
+  // --quiet, every stage from the cache: the same table (the compare stage's result is cached
+  // with it), nothing at all on stderr.
+  const auto q = e.run({"--quiet"});
+  INFO(q.out << q.err);
+  REQUIRE(q.exit_code == 0);
+  CHECK(q.err.empty());
+  const auto quiet_out = lines_of(q.out);
+  REQUIRE(quiet_out.size() == 5);
+  for (int i = 0; i < 4; ++i) CHECK(quiet_out[i] == out[i]);
+  CHECK(quiet_out[4].find("run record: ") == 0);
+}
+
+TEST_CASE("without a result table the headline metrics are the results; --quiet still shows errors", "[cli][streams]") {
+  ComparedExperiment e;
+  test::write_text(e.dir / "c.yaml", test::read_file(e.dir / "c.yaml").substr(0, test::read_file(e.dir / "c.yaml").find("  comparison:")));
+  const auto r = e.run({"--quiet"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.empty());
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 5);
+  CHECK(out[0].find("score_fast.accuracy ") == 0);
+  CHECK(out[1].find("score_fast.macro_f1 ") == 0);
+  CHECK(out[2].find("score_slow.accuracy ") == 0);
+  // A failing stage: its error on stderr, even when quiet, and the run says it failed.
+  test::write_text(e.dir / "bad.gz", "not an IDX file");
+  const auto bad = e.run({"--quiet", "--set", "data.images=bad.gz"});
+  INFO(bad.out << bad.err);
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find("error: stage 'data' (idx_dataset) failed") != std::string::npos);
+  CHECK(bad.err.find("[score_fast] skipped") != std::string::npos);
+  CHECK(bad.err.find("[net]") == std::string::npos);  // what went well stays out
+  CHECK(lines_of(bad.out).size() == 1);  // no results, only where the record is
+}

@@ -77,6 +77,9 @@ TEST_CASE("every example pipeline validates and runs", "[pipelines]") {
       for (const auto& exp : fs::directory_iterator(runs.path()))
         for (const auto& run : fs::directory_iterator(exp.path())) records.push_back(run.path());
       REQUIRE(records.size() == 1);
+      // The results on stdout, ending with where the record is; the same results in results.txt.
+      CHECK(r.out.find("run record: " + records[0].string() + "\n") != std::string::npos);
+      CHECK(test::read_file(records[0] / "results.txt") == test::results_of(r.out));
       const std::string metrics = test::read_file(records[0] / "metrics.json");
       CHECK(metrics.find("\"status\": \"done\"") != std::string::npos);
       CHECK(metrics.find("\"status\": \"FAILED\"") == std::string::npos);

@@ -58,7 +58,8 @@ TEST_CASE("the ResNet-18 flagship runs on an image folder built from Fashion-MNI
   const auto r = test::run_cli(run);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  for (const char* arm : {"[comparison] scratch", "[comparison] feature_extraction", "[comparison] finetune"}) CHECK(r.err.find(arm) != std::string::npos);
+  // The comparison table is the result: on stdout, a row per arm.
+  for (const char* arm : {"\nscratch ", "\nfeature_extraction ", "\nfinetune "}) CHECK(r.out.find(arm) != std::string::npos);
   // The feature-extraction arm trained fc on the frozen backbone's cached outputs.
   CHECK(r.err.find("[features] caching the outputs of the frozen layers before 'fc'") != std::string::npos);
   CHECK(r.err.find("[pretrain] layer") == std::string::npos);  // models are logged by their model stages only

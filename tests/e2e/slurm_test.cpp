@@ -67,13 +67,7 @@ struct Sweep {
     test::write_text(dir / "s.yaml", "experiment: " + experiment + R"(
 seed: 3
 stages:
-  data:
-    plugin: idx_dataset
-    params: {images: images.gz, labels: labels.gz, test_fraction: 0.25}
-  net:
-    plugin: model
-    params: {input: [1, 4, 3], layers: [flatten, {linear: {name: fc1, out: 16}}, relu, {linear: {name: fc2, out: 3}}]}
-  fit:
+)" + test::small_data_and_model_yaml(16) + R"(  fit:
     plugin: train
     inputs: {model: net, data: data.train}
     params: {epochs: )" + std::to_string(epochs) + R"(, batch_size: 8, lr: 0.1}
@@ -157,7 +151,7 @@ TEST_CASE("the reduced transfer sweep on Slurm gives the local run's summary byt
     return newest;
   };
   check_same_results(record("local"), record("slurm"));
-  CHECK(slurm.out == local.out);  // the summary tables on stdout too
+  CHECK(test::results_of(slurm.out) == test::results_of(local.out));  // the summary tables on stdout too
 
   // What ran where: jobs in the cluster's completion log, the run's lock and timings.
   const json lock = read_json(record("slurm") / "lock.json");

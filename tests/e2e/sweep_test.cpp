@@ -30,13 +30,7 @@ struct SweepFixture {
     test::write_text(dir / "s.yaml", R"(experiment: tiny-sweep
 seed: 3
 stages:
-  data:
-    plugin: idx_dataset
-    params: {images: images.gz, labels: labels.gz, test_fraction: 0.25}
-  net:
-    plugin: model
-    params: {input: [1, 4, 3], layers: [flatten, {linear: {name: fc, out: 3}}]}
-  fit:
+)" + test::small_data_and_model_yaml() + R"(  fit:
     plugin: train
     inputs: {model: net, data: data.train}
     params: {epochs: 3, batch_size: 8, lr: 0.1}

@@ -21,6 +21,12 @@ std::string read_file(const std::filesystem::path& file) {
   return s.str();
 }
 
+std::string results_of(const std::string& run_stdout) {
+  const std::size_t last = run_stdout.rfind("run record");
+  if (last == std::string::npos || (last > 0 && run_stdout[last - 1] != '\n')) return run_stdout;
+  return run_stdout.substr(0, last);
+}
+
 namespace {
 pid_t start(const std::vector<std::string>& args, const std::filesystem::path& out_file,
             const std::filesystem::path& err_file, const std::filesystem::path& cwd) {

@@ -25,6 +25,10 @@ pid_t spawn_cli(const std::vector<std::string>& args, const std::filesystem::pat
 int wait_exit(pid_t pid);
 
 std::string read_file(const std::filesystem::path& file);
+
+// A run's stdout without its last line, "run record: PATH" (which differs between runs): the
+// results, comparable across runs.
+std::string results_of(const std::string& run_stdout);
 std::filesystem::path source_dir();
 
 }  // namespace test

@@ -43,4 +43,16 @@ void write_small_image_files(const std::filesystem::path& dir, int count) {
   write_bytes(dir / "labels.gz", files.labels_idx, true);
 }
 
+std::string small_data_and_model_yaml(int hidden) {
+  const std::string layers = hidden > 0 ? "flatten, {linear: {name: fc1, out: " + std::to_string(hidden) +
+                                              "}}, relu, {linear: {name: fc2, out: 3}}"
+                                        : "flatten, {linear: {name: fc, out: 3}}";
+  return R"(  data:
+    plugin: idx_dataset
+    params: {images: images.gz, labels: labels.gz, test_fraction: 0.25}
+  net:
+    plugin: model
+    params: {input: [1, 4, 3], layers: [)" + layers + "]}\n";
+}
+
 }  // namespace test

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace test {
@@ -24,5 +25,10 @@ SmallImages small_images(const std::vector<std::uint8_t>& labels, std::uint32_t 
 // DIR/images.gz and DIR/labels.gz: `count` 4x3 images labelled 0, 1, 2, 0, 1, 2, ... (what the
 // small experiments of the e2e tests read).
 void write_small_image_files(const std::filesystem::path& dir, int count);
+
+// The first stages of those small experiments, as YAML lines under `stages:`: `data` reads the
+// files above with a quarter held out; `net` is a linear model over the 4x3 images to 3 classes
+// (with one hidden ReLU layer of `hidden` units when hidden > 0).
+std::string small_data_and_model_yaml(int hidden = 0);
 
 }  // namespace test

@@ -71,6 +71,11 @@ class StageContext {
 
   // A directory of this stage's own in the run record, created on first use.
   virtual std::filesystem::path work_dir() = 0;
+  // A result for the person who ran the experiment (a comparison table): printed on stdout when
+  // the run ends, also under --quiet and when the stage comes from the cache, and kept in the
+  // run record's results.txt. Unlike metric(), the text may hold measurements (training time).
+  // Contexts that do not collect results (older ones) log it.
+  virtual void result(std::string_view text);
 };
 
 class Stage {

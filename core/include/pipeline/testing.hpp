@@ -75,6 +75,7 @@ struct StageRun {
   Value metrics = Value::map();
   Value timings = Value::map();
   std::vector<std::string> logs;
+  std::vector<std::string> results;  // StageContext::result texts
   template <class T>
   std::shared_ptr<const T> output_as(const std::string& port) const {
     auto it = outputs.find(port);

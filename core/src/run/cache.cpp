@@ -136,6 +136,11 @@ Value Cache::read_manifest(const std::string& key) const {
   if (need(manifest.find("key"), false, "key").as_string() != key) throw Error(ErrorCode::data_format, "the manifest is another key's");
   need(manifest.find("metrics"), true, "metrics map");
   need(manifest.find("stage"), true, "stage description");
+  if (const Value* results = manifest.find("results")) {  // optional: entries before results existed
+    if (!results->is_list()) throw Error(ErrorCode::data_format, "the manifest's results are not a list");
+    for (const auto& r : results->items())
+      if (!r.is_string()) throw Error(ErrorCode::data_format, "the manifest's results are not all text");
+  }
   for (const auto& [port, out] : need(manifest.find("outputs"), true, "outputs map").entries()) {
     need(out.find("type"), false, "type of output '" + port + "'");
     for (const auto& [file, checksum] : need(out.find("files"), true, "file list of output '" + port + "'").entries()) {
@@ -168,6 +173,8 @@ std::optional<CachedStage> Cache::load(const PlannedStage& stage, std::string& p
     }
     if (outputs.size() != stage.type->info.outputs.size()) throw Error(ErrorCode::data_format, "outputs the stage does not declare");
     cached.metrics = *manifest.find("metrics");
+    if (const Value* results = manifest.find("results"))
+      for (const auto& r : results->items()) cached.results.push_back(r.as_string());
     return cached;
   } catch (const std::exception& e) {
     problem = std::string("corrupt cache entry ") + stage.key.substr(0, 12) + " (" + e.what() + "): recomputing";
@@ -177,7 +184,7 @@ std::optional<CachedStage> Cache::load(const PlannedStage& stage, std::string& p
 }
 
 void Cache::store(const PlannedStage& stage, const std::vector<std::pair<std::string, ArtifactPtr>>& outputs,
-                  const Value& metrics, const Value& description) const {
+                  const Value& metrics, const std::vector<std::string>& results, const Value& description) const {
   namespace fs = std::filesystem;
   const auto final_dir = entry_dir(stage.key);
   fs::create_directories(final_dir.parent_path());
@@ -201,6 +208,11 @@ void Cache::store(const PlannedStage& stage, const std::vector<std::pair<std::st
     manifest.set("key", Value::string(stage.key));
     manifest.set("outputs", outs);
     manifest.set("metrics", metrics);
+    if (!results.empty()) {
+      Value texts = Value::list();
+      for (const auto& r : results) texts.push_back(Value::string(r));
+      manifest.set("results", texts);
+    }
     manifest.set("stage", description);
     const std::string text = to_json(manifest);
     write_file_atomic(temp / "manifest.json", [&](std::ostream& out) { out << text; });

@@ -15,6 +15,7 @@ namespace pipeline {
 struct CachedStage {
   std::vector<std::pair<std::string, ArtifactPtr>> outputs;
   Value metrics = Value::map();
+  std::vector<std::string> results;  // StageContext::result texts
 };
 
 class Cache {
@@ -32,9 +33,10 @@ class Cache {
   // The entry for the stage, or nothing (absent; corrupt entries are removed and `problem` says
   // what was wrong).
   std::optional<CachedStage> load(const PlannedStage& stage, std::string& problem) const;
-  // `description` (see describe()) is kept in the manifest so `explain` can say what changed.
+  // `description` (see describe()) is kept in the manifest so `explain` can say what changed;
+  // `results` (StageContext::result texts) so a cache hit shows them again.
   void store(const PlannedStage& stage, const std::vector<std::pair<std::string, ArtifactPtr>>& outputs,
-             const Value& metrics, const Value& description) const;
+             const Value& metrics, const std::vector<std::string>& results, const Value& description) const;
 
   // Every entry's manifest (for `explain` and `cache ls`).
   struct Entry {

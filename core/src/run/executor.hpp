@@ -26,6 +26,7 @@ struct StageOutcome {
   Value timings = Value::map();
   std::vector<std::pair<std::string, ArtifactPtr>> outputs;
   std::vector<std::string> logs;  // what the stage logged, for its log file in the run record
+  std::vector<std::string> results;  // StageContext::result texts: stdout and results.txt; cached with the outputs
   bool from_cache = false;
   Value placement;  // where it ran when not in this process: Slurm job id, node (for lock.json)
 };

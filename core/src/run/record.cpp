@@ -102,6 +102,21 @@ std::string number(double d, int precision = 4) {
   return buf;
 }
 
+// What a person reads at the end of a run that is not a sweep: each stage's StageContext::result
+// texts in plan order under its id, or, when no stage gave one, the headline metrics (the
+// `report:` paths, or every accuracy and macro-F1) as a two-column table.
+std::string single_run_results(const SweepPlan& sweep, const RunResult& result) {
+  std::string text;
+  for (const auto& s : result.stages)
+    for (const auto& r : s.results) text += (text.empty() ? "" : "\n") + s.id + ":\n" + r + (r.empty() || r.back() == '\n' ? "" : "\n");
+  if (!text.empty() || sweep.trials.empty()) return text;
+  const auto values = report_values(sweep.trials.front(), result, sweep.spec.report);
+  std::size_t width = 0;
+  for (const auto& [path, _] : values) width = std::max(width, path.size());
+  for (const auto& [path, v] : values) text += path + std::string(width + 2 - path.size(), ' ') + number(v) + "\n";
+  return text;
+}
+
 }  // namespace
 
 std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
@@ -166,7 +181,11 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
   write_json(run_dir / "metrics.json", metrics);
   write_json(run_dir / "timings.json", timings);
   write_json(run_dir / "lock.json", lock);
-  if (!sweep.spec.present) return {};
+  if (!sweep.spec.present) {
+    const std::string results = single_run_results(sweep, result);
+    write_text(run_dir / "results.txt", results);
+    return results;
+  }
 
   // Per trial: its resolved config and its metrics; then the summary across trials.
   std::vector<std::string> columns;  // report paths, in first-seen order
@@ -296,6 +315,7 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
   }
   write_text(run_dir / "summary.csv", csv);
   write_text(run_dir / "summary.md", md + agg);
+  write_text(run_dir / "results.txt", md + agg);
   return md + agg;
 }
 

@@ -22,9 +22,11 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
 //   timings.json   {id: {"seconds", "from_cache", ...stage timings}}
 //   lock.json      `lock` as given (plugins with SHA-256, oneDNN, threads, seeds, keys)
 //   stages/ID/log.txt  what each stage logged
-// and for sweeps trials/NNN/{config,metrics}.json and summary.{csv,md}. Returns the summary
-// table (Markdown) for sweeps, "" otherwise. A file that cannot be written (each names its path
-// and the system's reason in `problems`) does not stop the others or the summary.
+// and for sweeps trials/NNN/{config,metrics}.json and summary.{csv,md}. Returns the results a
+// person reads (also in results.txt): a sweep's summary table (Markdown); otherwise the stages'
+// StageContext::result texts, or the headline metrics when no stage gave one. A file that cannot
+// be written (each names its path and the system's reason in `problems`) does not stop the
+// others or the results.
 std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
                              const Value& lock, std::vector<std::string>& problems);
 

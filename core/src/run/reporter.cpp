@@ -33,7 +33,7 @@ void Reporter::stage_finished(const std::string& id, const std::string& status, 
                               const std::string& message) {
   std::lock_guard lock(mutex_);
   last_progress_.erase(id);
-  if (quiet_ && status == "done") return;
+  if (quiet_ && (status == "done" || status == "cached")) return;
   char time[32];
   std::snprintf(time, sizeof time, "%.2fs", seconds);
   print_permanent("[" + id + "] " + status + " in " + time + (message.empty() ? "" : ": " + message));
@@ -60,6 +60,7 @@ void Reporter::progress(const std::string& id, const std::string& status) {
 }
 
 void Reporter::log(const std::string& id, const std::string& text) {
+  if (quiet_) return;
   // A multi-line log (a table) is printed as one block, each line prefixed, so concurrent stages
   // cannot interleave inside it.
   std::string block;
@@ -77,6 +78,11 @@ void Reporter::log(const std::string& id, const std::string& text) {
 void Reporter::line(const std::string& text) {
   std::lock_guard lock(mutex_);
   print_permanent(text);
+}
+
+void Reporter::info(const std::string& text) {
+  if (quiet_) return;
+  line(text);
 }
 
 }  // namespace pipeline

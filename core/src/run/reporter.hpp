@@ -1,6 +1,7 @@
 // Reporter: what the user sees on stderr while a run goes on. A line per stage start and end with
 // wall time; progress from stages updates in place on a terminal and as rate-limited plain lines
-// otherwise (CI logs).
+// otherwise (CI logs). Quiet keeps only what went wrong (failed, skipped, cancelled stages and
+// line()); results go to stdout, not through here.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,8 @@ class Reporter : public RunObserver {
                       const std::string& message = {}) override;
   void progress(const std::string& id, const std::string& status) override;
   void log(const std::string& id, const std::string& text) override;
-  void line(const std::string& text);  // a plain line, not tied to a stage
+  void line(const std::string& text);  // a plain line, not tied to a stage, shown even when quiet
+  void info(const std::string& text);  // a plain line that quiet leaves out
 
  private:
   void print_permanent(const std::string& text);  // under the lock

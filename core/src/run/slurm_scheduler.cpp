@@ -167,6 +167,8 @@ class SlurmRun {
       o.status = StageStatus::done;
       o.from_cache = true;
       o.metrics = *manifest.find("metrics");
+      if (const Value* results = manifest.find("results"))  // checked by read_manifest
+        for (const auto& text : results->items()) o.results.push_back(text.as_string());
       return true;
     } catch (const std::exception&) {
       return false;
@@ -548,6 +550,9 @@ class SlurmRun {
     if (const Value* m = j.find("logs"); m && m->is_list())
       for (const auto& line : m->items())
         if (line.is_string()) o.logs.push_back(line.as_string());
+    if (const Value* m = j.find("results"); m && m->is_list())
+      for (const auto& text : m->items())
+        if (text.is_string()) o.results.push_back(text.as_string());
     if (const Value* m = j.find("seconds"); m && m->is_number()) o.seconds = m->as_float();
     if (const Value* m = j.find("from_cache"); m && m->is_bool()) o.from_cache = m->as_bool();
     return o;

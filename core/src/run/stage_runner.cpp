@@ -140,6 +140,10 @@ class Context : public StageContext {
     }
     reporter_.log(stage_.id, std::string(line));
   }
+  void result(std::string_view text) override {
+    std::lock_guard lock(mutex_);
+    outcome_.results.emplace_back(text);
+  }
   bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
 
   std::filesystem::path work_dir() override {
@@ -201,6 +205,7 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
     if (auto hit = store->load(stage, problem)) {
       outcome.outputs = std::move(hit->outputs);
       outcome.metrics = std::move(hit->metrics);
+      outcome.results = std::move(hit->results);
       outcome.status = StageStatus::done;
       outcome.from_cache = true;
       outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -261,7 +266,7 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
   }
   if (store && outcome.status == StageStatus::done && (store != options.cache || undeclared.empty())) {
     try {
-      store->store(stage, outcome.outputs, outcome.metrics, Cache::describe(plan, stage));
+      store->store(stage, outcome.outputs, outcome.metrics, outcome.results, Cache::describe(plan, stage));
     } catch (const std::exception& e) {
       reporter.log(stage.id, std::string("not cached: ") + e.what());  // the run itself succeeded
     }

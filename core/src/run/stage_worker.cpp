@@ -40,6 +40,9 @@ Value outcome_json(const StageOutcome& o) {
   Value logs = Value::list();
   for (const auto& line : o.logs) logs.push_back(Value::string(line));
   j.set("logs", logs);
+  Value results = Value::list();
+  for (const auto& text : o.results) results.push_back(Value::string(text));
+  j.set("results", results);
   j.set("seconds", Value::real(o.seconds));
   j.set("from_cache", Value::boolean(o.from_cache));
   return j;

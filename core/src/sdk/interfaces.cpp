@@ -17,4 +17,6 @@ void StageContext::throw_if_stopped() const {
   if (stop_requested()) throw Error(ErrorCode::cancelled, "interrupted");
 }
 
+void StageContext::result(std::string_view text) { log(text); }
+
 }  // namespace pipeline

@@ -45,6 +45,7 @@ class HarnessContext : public StageContext {
   void timing(std::string_view key, Value value) override { run_.timings.set(std::string(key), std::move(value)); }
   void progress(std::string_view) override {}
   void log(std::string_view line) override { run_.logs.emplace_back(line); }
+  void result(std::string_view text) override { run_.results.emplace_back(text); }
   bool stop_requested() const override { return false; }
   std::filesystem::path work_dir() override {
     static std::atomic<int> counter{0};
