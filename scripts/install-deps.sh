@@ -31,11 +31,13 @@ packages=(
 # Only for tests: torchvision writes the checkpoints that the compatibility test loads (never a
 # run-time dependency of the tool); a real single-node Slurm cluster runs the Slurm executor's
 # tests (tests/slurm/cluster.sh starts and stops it). Users of --executor slurm have their site's.
-# clang builds the ASan/UBSan suite and the libFuzzer targets.
+# clang builds the ASan/UBSan suite and the libFuzzer targets; headless Chromium renders the
+# HTML report in its test.
 test_packages=(
   python3-torch python3-torchvision libopenblas0-pthread
   slurm-wlm munge python3
   clang-14 libfuzzer-14-dev         # the sanitizer suite and the fuzzers (scripts/sanitize.sh)
+  chromium                          # report.html rendered for real (tests/e2e/report_test.cpp)
 )
 if $with_tests; then
   packages+=("${test_packages[@]}")

@@ -18,6 +18,9 @@
 #include <vector>
 
 #include "check_plugin.hpp"
+#include "record_commands.hpp"
+#include "report/html_report.hpp"
+#include "report/run_record.hpp"
 #include "plan/dot.hpp"
 #include "plan/file_hashes.hpp"
 #include "plan/explain.hpp"
@@ -56,6 +59,9 @@ Commands:
   graph FILE      print the experiment's stage graph as Graphviz DOT
   explain FILE    say which stages will run and which come from the cache, and why
   cache ls|rm|gc  list, remove or clean the stage cache
+  runs [EXPERIMENT]     list the run records, newest first
+  diff RUN_A RUN_B      parameters and metrics that differ between two runs
+  report RUN            write report.html for a run record (every run writes one too)
   plugins         list the loaded plugins and what they register
   inspect NAME    describe a stage type, layer type, optimizer or codec
   check-plugin FILE.so  check every type a plugin registers (schemas, shapes, gradients, runs)
@@ -127,6 +133,29 @@ For each stage instance of the experiment (every trial of its sweep): whether it
 come from the cache, and if it will run, which parameter, input or seed changed since the latest
 cached run of that stage.
 )"},
+    {"runs", R"(usage: pipeline runs [EXPERIMENT] [--runs-dir DIR]
+
+Lists the run records under the runs dir ($PIPELINE_RUNS_DIR or ./runs), of one experiment when
+given, newest first: run (EXPERIMENT/RUN_ID), start time (UTC), seed, status (done, failed,
+interrupted; incomplete for a run that ended before its record, such as a crash), wall time,
+and the headline metrics (the `report:` paths, or every accuracy and macro-F1).
+)"},
+    {"diff", R"(usage: pipeline diff RUN_A RUN_B [--runs-dir DIR]
+
+Prints the parameters (the seed, each stage's type, version, parameters and inputs) and the
+metrics (each stage's status and metrics, numbers with b - a) that differ between two run
+records, side by side. A run is a record directory, EXPERIMENT/RUN_ID or a RUN_ID under the
+runs dir. Exit 0 whether or not they differ; 2 when a record is not found.
+)"},
+    {"report", R"(usage: pipeline report RUN [-o FILE] [--runs-dir DIR]
+
+Writes report.html for a run record (default: inside it; every run writes one when it ends):
+one self-contained page (inline SVG and CSS, no script, no external URL) with the stages by
+status, the results, comparisons, a sweep's metrics against each grid parameter with mean ± std
+over seeds and its trials, learning curves, confusion matrices and per-class precision and
+recall, a timeline of when each stage ran, and the lock information. A record of a run that
+crashed, failed or was interrupted gives a report of what finished. Prints the file's path.
+)"},
     {"cache", R"(usage: pipeline cache ls|rm|gc [--cache-dir DIR]
 
   ls                 every entry: key, stage, type, size
@@ -180,6 +209,7 @@ void on_interrupt(int) {
 }
 
 struct Args {
+  std::vector<std::string> argv;  // as given, for the run record
   std::string command;
   std::vector<std::string> positional;
   std::vector<std::string> plugin_path;
@@ -194,6 +224,7 @@ struct Args {
   std::uint64_t max_trials = default_max_trials;
   bool verbose = false;
   std::optional<std::string> runs_dir;
+  std::string output;  // report -o
   std::optional<std::uint64_t> seed;
   std::optional<std::size_t> trial;
   std::optional<std::string> cache_dir;
@@ -231,6 +262,7 @@ double parse_days(const std::string& text) {
 
 Args parse_args(int argc, char** argv) {
   Args a;
+  a.argv.assign(argv, argv + argc);
   auto value_of = [&](int& i, const std::string& arg, const std::string& name) -> std::string {
     if (arg.size() > name.size() && arg[name.size()] == '=') return arg.substr(name.size() + 1);
     if (i + 1 >= argc) usage_error(name + " needs a value");
@@ -275,6 +307,7 @@ Args parse_args(int argc, char** argv) {
     else if (is(arg, "--stage")) a.stages.push_back(value_of(i, arg, "--stage"));
     else if (arg == "--verbose" || arg == "-v") a.verbose = true;
     else if (is(arg, "--runs-dir")) a.runs_dir = value_of(i, arg, "--runs-dir");
+    else if (arg == "-o" || is(arg, "--output")) a.output = value_of(i, arg, arg == "-o" ? "-o" : "--output");
     else if (arg == "--no-cache") a.no_cache = true;
     else if (arg == "--all") a.all = true;
     else if (is(arg, "--cache-dir")) a.cache_dir = value_of(i, arg, "--cache-dir");
@@ -521,13 +554,17 @@ int cache_command(const Args& args) {
   usage_error("unknown cache command '" + verb + "' (ls, rm, gc)");
 }
 
+fs::path runs_root_of(const Args& args) {
+  if (args.runs_dir) return *args.runs_dir;
+  if (const char* env = std::getenv("PIPELINE_RUNS_DIR"); env && *env) return env;
+  return "runs";
+}
+
 int run_command(const Args& args, const PluginSet& plugins) {
   SweepPlan sweep = plan_or_exit(args, plugins);
   const Plan& plan = sweep.merged;
   std::optional<Cache> cache = cache_of(args);
-  fs::path runs_root = args.runs_dir ? fs::path(*args.runs_dir)
-                       : std::getenv("PIPELINE_RUNS_DIR") ? fs::path(std::getenv("PIPELINE_RUNS_DIR"))
-                                                          : fs::path("runs");
+  const fs::path runs_root = runs_root_of(args);
   RunOptions options;
   options.cache = cache ? &*cache : nullptr;
   options.scheduler = args.executor;
@@ -557,8 +594,14 @@ int run_command(const Args& args, const PluginSet& plugins) {
                                     : std::to_string(plan.stages.size()) + " stages") +
                 ", seed " + std::to_string(plan.seed));
   const auto start = std::chrono::steady_clock::now();
+  const double started_epoch = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   options.run_dir = run_dir;
   options.progress_file = run_dir / "progress.jsonl";
+  try {
+    write_plan(run_dir, plan);
+  } catch (const std::exception&) {
+    // Written again with the rest of the record, which reports a failure.
+  }
   set_crash_hint("finished stages are in " + options.progress_file.string() +
                  " and in the cache: the same command again resumes after them");
   RunResult result = execute(plan, reporter, g_stop, options);
@@ -574,9 +617,20 @@ int run_command(const Args& args, const PluginSet& plugins) {
     if (s.placement.is_map()) placements.set(s.id, s.placement);
   if (args.executor == "slurm") lock.set("slurm_jobs", placements);
   try {
-    results_table = write_run_record(run_dir, sweep, result, lock, record_problems);
+    RunInfo info;
+    info.started = started_epoch;
+    info.wall_seconds = seconds;
+    info.executor = args.executor;
+    info.command = args.argv;
+    results_table = write_run_record(run_dir, sweep, result, lock, info, record_problems);
   } catch (const std::exception& e) {
     record_problems.push_back(e.what());
+  }
+  // The report is made from the record as written, as `pipeline report` would.
+  try {
+    report::write_html_report(report::read_run_record(run_dir), run_dir / "report.html");
+  } catch (const std::exception& e) {
+    record_problems.push_back(std::string("report.html: ") + e.what());
   }
   std::map<StageStatus, int> counts;
   int from_cache = 0;
@@ -667,6 +721,22 @@ static int run_main(int argc, char** argv) {
   }
 
   if (args.command == "cache") return cache_command(args);
+  if (args.command == "runs") {
+    if (args.positional.size() > 1) usage_error("'runs' takes at most one experiment name");
+    return cli::list_runs(runs_root_of(args), args.positional.empty() ? "" : args.positional[0]);
+  }
+  if (args.command == "diff" || args.command == "report") {
+    const std::size_t want = args.command == "diff" ? 2 : 1;
+    if (args.positional.size() != want) usage_error("'" + args.command + "' takes " + (want == 2 ? "two runs" : "one run"));
+    try {
+      if (args.command == "diff") return cli::diff_runs(args.positional[0], args.positional[1], runs_root_of(args));
+      return cli::report_run(args.positional[0], runs_root_of(args), args.output);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::usage) throw;
+      std::cerr << "pipeline: error: " << e.message() << "\n";
+      return config_error;
+    }
+  }
   if (args.command == "check-plugin") {
     if (args.positional.size() != 1) usage_error("'check-plugin' takes one plugin file");
     return cli::check_plugin(args.positional[0], args.plugin_path, args.layers, args.stages, args.verbose);

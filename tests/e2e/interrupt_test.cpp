@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "support/browser.hpp"
 #include "support/cli.hpp"
 #include "support/temp_dir.hpp"
 
@@ -42,9 +43,15 @@ TEST_CASE("SIGINT stops the run with exit code 130 and no partial files", "[inte
   // Neither the target nor its temporary exists.
   CHECK(fs::is_empty(out.parent_path()));
   // The run record says what happened.
-  std::string metrics;
+  std::string metrics, report;
   for (const auto& exp : fs::directory_iterator(dir / "runs"))
-    for (const auto& run : fs::directory_iterator(exp.path())) metrics = test::read_file(run.path() / "metrics.json");
+    for (const auto& run : fs::directory_iterator(exp.path())) {
+      metrics = test::read_file(run.path() / "metrics.json");
+      report = test::read_file(run.path() / "report.html");
+    }
   CHECK(metrics.find("\"interrupted\": true") != std::string::npos);
   CHECK(metrics.find("\"status\": \"cancelled\"") != std::string::npos);
+  // So does its report: the run marked interrupted, both stages cancelled in the graph.
+  CHECK(report.find("status-interrupted") != std::string::npos);
+  CHECK(test::count_of(report, "data-status=\"cancelled\"") == 2);
 }

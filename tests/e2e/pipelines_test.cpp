@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/browser.hpp"
 #include "support/cli.hpp"
 #include "support/temp_dir.hpp"
 
@@ -25,19 +26,6 @@ std::vector<fs::path> requirements(const fs::path& file) {
   return out;
 }
 
-// The `# test:` header line: arguments that shrink the example for the test suite.
-std::vector<std::string> test_args(const fs::path& file) {
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("# test:", 0) == 0) {
-      std::istringstream words(line.substr(7));
-      std::vector<std::string> args;
-      for (std::string w; words >> w;) args.push_back(w);
-      return args;
-    }
-  return {};
-}
 }  // namespace
 
 TEST_CASE("every example pipeline validates and runs", "[pipelines]") {
@@ -63,11 +51,7 @@ TEST_CASE("every example pipeline validates and runs", "[pipelines]") {
       std::vector<std::string> args = {"run", file.string(), "--runs-dir", runs.path().string()};
       // `{tmp}` in a test line stands for a scratch directory, for examples that write files.
       test::TempDir scratch;
-      for (auto arg : test_args(file)) {
-        for (auto at = arg.find("{tmp}"); at != std::string::npos; at = arg.find("{tmp}"))
-          arg.replace(at, 5, scratch.path().string());
-        args.push_back(arg);
-      }
+      for (const auto& arg : test::example_test_args(file, scratch.path())) args.push_back(arg);
       auto r = test::run_cli(args);
       INFO(r.err);
       REQUIRE(r.exit_code == 0);
@@ -84,6 +68,16 @@ TEST_CASE("every example pipeline validates and runs", "[pipelines]") {
       CHECK(metrics.find("\"status\": \"done\"") != std::string::npos);
       CHECK(metrics.find("\"status\": \"FAILED\"") == std::string::npos);
       CHECK(metrics.find("\"status\": \"skipped\"") == std::string::npos);
+      // Its report.html renders in Chromium with the charts its results call for.
+      const fs::path report = records[0] / "report.html";
+      CHECK(test::xml_parse_error(report) == "");
+      const auto page = test::render_page(report);
+      CHECK(page.exit_code == 0);
+      CHECK(page.log.find("CONSOLE") == std::string::npos);
+      CHECK(test::count_of(page.dom, "class=\"node\"") == test::count_of(metrics, "\"status\": \"done\""));
+      if (metrics.find("\"epochs\": [") != std::string::npos) CHECK(page.dom.find("data-chart=\"learning-curve\"") != std::string::npos);
+      if (metrics.find("\"confusion\"") != std::string::npos) CHECK(page.dom.find("data-chart=\"confusion\"") != std::string::npos);
+      if (fs::exists(records[0] / "summary.csv")) CHECK(page.dom.find("data-chart=\"sweep\"") != std::string::npos);
     }
   }
 }

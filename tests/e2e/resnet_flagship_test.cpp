@@ -3,32 +3,10 @@
 // arguments, the folder paths pointed at the test's own copy.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
-
 #include "support/cli.hpp"
 #include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::vector<std::string> test_line(const fs::path& file, const fs::path& tmp) {
-  std::ifstream in(file);
-  std::string line;
-  std::vector<std::string> args;
-  while (std::getline(in, line))
-    if (line.rfind("# test:", 0) == 0) {
-      std::istringstream words(line.substr(7));
-      for (std::string w; words >> w;) {
-        for (auto at = w.find("{tmp}"); at != std::string::npos; at = w.find("{tmp}")) w.replace(at, 5, tmp.string());
-        args.push_back(w);
-      }
-    }
-  return args;
-}
-
-}  // namespace
 
 TEST_CASE("the ResNet-18 flagship runs on an image folder built from Fashion-MNIST PNGs", "[pipelines][resnet]") {
   if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
@@ -38,7 +16,7 @@ TEST_CASE("the ResNet-18 flagship runs on an image folder built from Fashion-MNI
   const fs::path pipelines = test::source_dir() / "pipelines";
   test::TempDir tmp, runs;
   std::vector<std::string> make = {"run", (pipelines / "make_fashion_folder.yaml").string(), "--runs-dir", runs.path().string()};
-  for (auto& a : test_line(pipelines / "make_fashion_folder.yaml", tmp.path())) make.push_back(a);
+  for (auto& a : test::example_test_args(pipelines / "make_fashion_folder.yaml", tmp.path())) make.push_back(a);
   const auto made = test::run_cli(make);
   INFO(made.err);
   REQUIRE(made.exit_code == 0);
@@ -54,7 +32,7 @@ TEST_CASE("the ResNet-18 flagship runs on an image folder built from Fashion-MNI
   std::vector<std::string> run = {"run", (pipelines / "resnet_transfer.yaml").string(), "--runs-dir", runs.path().string(),
                                   "--cache-dir", (tmp / "cache").string()};
   run.insert(run.end(), paths.begin(), paths.end());
-  for (auto& a : test_line(pipelines / "resnet_transfer.yaml", tmp.path())) run.push_back(a);
+  for (auto& a : test::example_test_args(pipelines / "resnet_transfer.yaml", tmp.path())) run.push_back(a);
   const auto r = test::run_cli(run);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

@@ -27,6 +27,21 @@ std::string results_of(const std::string& run_stdout) {
   return run_stdout.substr(0, last);
 }
 
+std::vector<std::string> example_test_args(const std::filesystem::path& example, const std::filesystem::path& scratch) {
+  std::ifstream in(example);
+  std::vector<std::string> args;
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("# test:", 0) == 0) {
+      std::istringstream words(line.substr(7));
+      for (std::string w; words >> w;) {
+        for (auto at = w.find("{tmp}"); at != std::string::npos; at = w.find("{tmp}")) w.replace(at, 5, scratch.string());
+        args.push_back(w);
+      }
+      break;
+    }
+  return args;
+}
+
 namespace {
 pid_t start(const std::vector<std::string>& args, const std::filesystem::path& out_file,
             const std::filesystem::path& err_file, const std::filesystem::path& cwd) {

@@ -29,6 +29,10 @@ std::string read_file(const std::filesystem::path& file);
 // A run's stdout without its last line, "run record: PATH" (which differs between runs): the
 // results, comparable across runs.
 std::string results_of(const std::string& run_stdout);
+
+// The arguments of an example's `# test:` header line, which shrink it for the test suite, with
+// `{tmp}` replaced by `scratch` (for examples that write files).
+std::vector<std::string> example_test_args(const std::filesystem::path& example, const std::filesystem::path& scratch = {});
 std::filesystem::path source_dir();
 
 }  // namespace test

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace pipeline {
 namespace {
@@ -56,14 +57,27 @@ void on_fatal_signal(int sig) {
 // An alternate signal stack is per thread: each thread that runs a stage or loads a plugin gets
 // one, so a stack overflow there (deep recursion in a plugin) is reported too. A stack someone
 // else installed (a sanitizer's) is kept.
+// The stacks live in a registry that is never freed (a thread may take a signal until the
+// process is gone) and stays reachable, so leak checkers do not count them; a thread_local
+// owner would register a thread-exit destructor instead, which LeakSanitizer (with use_tls=0)
+// reports. One stack per thread that ever runs a stage: the worker threads live as long as the
+// process.
 void ensure_alternate_stack() {
-  thread_local std::unique_ptr<char[]> stack;
-  if (stack) return;
+  thread_local bool done = false;
+  if (done) return;
+  done = true;
   stack_t current{};
   if (sigaltstack(nullptr, &current) == 0 && !(current.ss_flags & SS_DISABLE)) return;
-  stack = std::make_unique<char[]>(alternate_stack_size);
+  static std::mutex registry_mutex;
+  static auto* registry = new std::vector<std::unique_ptr<char[]>>();
+  char* stack = nullptr;
+  {
+    std::lock_guard lock(registry_mutex);
+    registry->push_back(std::make_unique<char[]>(alternate_stack_size));
+    stack = registry->back().get();
+  }
   stack_t alt{};
-  alt.ss_sp = stack.get();
+  alt.ss_sp = stack;
   alt.ss_size = alternate_stack_size;
   sigaltstack(&alt, nullptr);
 }

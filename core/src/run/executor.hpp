@@ -21,6 +21,8 @@ struct StageOutcome {
   std::string id;
   StageStatus status = StageStatus::not_run;
   double seconds = 0;
+  double started = 0;   // when it started, in seconds since the Unix epoch (0: it did not start)
+  int thread = 0;       // which of this process's threads ran it (1, 2, ...; 0: none), for the timeline
   std::string message;  // why it failed or was skipped
   Value metrics = Value::map();
   Value timings = Value::map();

@@ -60,6 +60,17 @@ Value stage_json(const Plan& plan, const PlannedStage& s) {
   return j;
 }
 
+Value plan_json(const Plan& plan) {
+  Value planned = Value::map();
+  planned.set("experiment", Value::string(plan.experiment));
+  planned.set("file", Value::string(plan.file));
+  planned.set("seed", seed_value(plan.seed));
+  Value stages = Value::map();
+  for (const auto& s : plan.stages) stages.set(s.id, stage_json(plan, s));
+  planned.set("stages", stages);
+  return planned;
+}
+
 // The summary's numbers: the report paths, or by default every accuracy and macro-F1 recorded at
 // the top of a stage's metrics or one level down (per arm).
 std::vector<std::pair<std::string, double>> report_values(const TrialPlan& t, const RunResult& result,
@@ -136,21 +147,69 @@ std::filesystem::path create_run_dir(const std::filesystem::path& runs_root,
   }
 }
 
+void write_plan(const std::filesystem::path& run_dir, const Plan& plan) {
+  write_file_atomic(run_dir / "plan.json", [&](std::ostream& out) { out << to_json(plan_json(plan), 2) << '\n'; });
+}
+
+std::string run_status(const RunResult& result) {
+  if (result.interrupted) return "interrupted";
+  return result.failed() ? "failed" : "done";
+}
+
+namespace {
+
+std::string utc_text(double epoch_seconds) {
+  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+Value run_json(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result, const RunInfo& info) {
+  Value j = Value::map();
+  j.set("experiment", Value::string(sweep.merged.experiment));
+  j.set("run", Value::string(run_dir.filename().string()));
+  j.set("file", Value::string(sweep.merged.file));
+  j.set("seed", seed_value(sweep.merged.seed));
+  j.set("started", Value::string(utc_text(info.started)));
+  j.set("started_epoch", Value::real(info.started));
+  j.set("wall_seconds", Value::real(info.wall_seconds));
+  j.set("status", Value::string(run_status(result)));
+  j.set("executor", Value::string(info.executor));
+  Value command = Value::list();
+  for (const auto& a : info.command) command.push_back(Value::string(a));
+  j.set("command", command);
+  if (sweep.spec.present) j.set("trials", Value::integer(static_cast<std::int64_t>(sweep.trials.size())));
+  std::map<std::string, std::int64_t> counts;
+  std::int64_t cached = 0;
+  for (const auto& s : result.stages) {
+    ++counts[to_string(s.status)];
+    cached += s.from_cache;
+  }
+  Value stages = Value::map();
+  for (const auto& [status, n] : counts) stages.set(status, Value::integer(n));
+  stages.set("from_cache", Value::integer(cached));
+  j.set("stages", stages);
+  Value headline = Value::map();
+  if (!sweep.spec.present && !sweep.trials.empty())
+    for (const auto& [path, v] : report_values(sweep.trials.front(), result, sweep.spec.report))
+      if (!std::isnan(v)) headline.set(path, Value::real(v));
+  j.set("headline", headline);
+  return j;
+}
+
+}  // namespace
+
 std::string write_run_record(const std::filesystem::path& run_dir, const SweepPlan& sweep, const RunResult& result,
-                             const Value& lock, std::vector<std::string>& problems) {
+                             const Value& lock, const RunInfo& info, std::vector<std::string>& problems) {
   record_problems = &problems;
   struct Reset {
     ~Reset() { record_problems = nullptr; }
   } reset;
   const Plan& plan = sweep.merged;
-  Value planned = Value::map();
-  planned.set("experiment", Value::string(plan.experiment));
-  planned.set("file", Value::string(plan.file));
-  planned.set("seed", seed_value(plan.seed));
-  Value stages = Value::map();
-  for (const auto& s : plan.stages) stages.set(s.id, stage_json(plan, s));
-  planned.set("stages", stages);
-  write_json(run_dir / "plan.json", planned);
+  write_json(run_dir / "plan.json", plan_json(plan));
 
   // Wall times vary from run to run, so they live apart: metrics.json stays bit-identical for the
   // same config and seed.
@@ -168,6 +227,8 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
     Value t = Value::map();
     t.set("seconds", Value::real(s.seconds));
     t.set("from_cache", Value::boolean(s.from_cache));
+    if (s.started > 0) t.set("started", Value::real(s.started));
+    if (s.thread > 0) t.set("thread", Value::integer(s.thread));
     for (const auto& [key, value] : s.timings.entries()) t.set(key, value);
     timings.set(s.id, t);
     if (!s.logs.empty()) {
@@ -184,6 +245,7 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
   if (!sweep.spec.present) {
     const std::string results = single_run_results(sweep, result);
     write_text(run_dir / "results.txt", results);
+    write_json(run_dir / "run.json", run_json(run_dir, sweep, result, info));
     return results;
   }
 
@@ -316,6 +378,7 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
   write_text(run_dir / "summary.csv", csv);
   write_text(run_dir / "summary.md", md + agg);
   write_text(run_dir / "results.txt", md + agg);
+  write_json(run_dir / "run.json", run_json(run_dir, sweep, result, info));
   return md + agg;
 }
 

@@ -554,6 +554,7 @@ class SlurmRun {
       for (const auto& text : m->items())
         if (text.is_string()) o.results.push_back(text.as_string());
     if (const Value* m = j.find("seconds"); m && m->is_number()) o.seconds = m->as_float();
+    if (const Value* m = j.find("started"); m && m->is_number()) o.started = m->as_float();
     if (const Value* m = j.find("from_cache"); m && m->is_bool()) o.from_cache = m->as_bool();
     return o;
   }

@@ -188,6 +188,13 @@ std::vector<ExtensionRef> undeclared_extensions(const PlannedStage& stage, const
   return out;
 }
 
+// 1, 2, ... for the threads of this process in the order they first run a stage.
+int thread_number() {
+  static std::atomic<int> next{1};
+  thread_local const int mine = next.fetch_add(1);
+  return mine;
+}
+
 }  // namespace
 
 void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& outcomes, RunObserver& reporter,
@@ -196,6 +203,8 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
   StageOutcome& outcome = outcomes[i];
 
   const auto start = std::chrono::steady_clock::now();
+  outcome.started = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  outcome.thread = thread_number();
   // The shared cache when the stage may be cached, else the run's exchange when there is one.
   const bool shared = options.cache && Cache::cacheable(stage);
   const Cache* store = shared ? options.cache : options.exchange && Cache::encodable(stage) ? options.exchange : nullptr;

@@ -44,6 +44,7 @@ Value outcome_json(const StageOutcome& o) {
   for (const auto& text : o.results) results.push_back(Value::string(text));
   j.set("results", results);
   j.set("seconds", Value::real(o.seconds));
+  j.set("started", Value::real(o.started));
   j.set("from_cache", Value::boolean(o.from_cache));
   return j;
 }
