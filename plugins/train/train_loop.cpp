@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,15 @@
 #include "pipeline/schema.hpp"
 
 namespace pipeline::train {
+
+// class_weights: a weight per class, or how to derive them from the training set's counts.
+ParamSpec class_weights_param() {
+  ParamBuilder b = param("class_weights", ParamType::any,
+                         "loss weight per class: a list (empty: all 1), balanced (N / (C n_c), inverse frequency) or "
+                         "effective_number ((1 - beta) / (1 - beta^n_c), Cui et al. 2019, scaled to sum to C)");
+  b.spec.default_value = Value::list();
+  return b;
+}
 
 std::vector<ParamSpec> training_params(double default_lr) {
   std::vector<ParamSpec> params = {
@@ -30,8 +40,19 @@ std::vector<ParamSpec> training_params(double default_lr) {
       param_float("pct_start", "schedule one_cycle: share of steps warming up", 0.3).range(0, 1),
       param_float("clip_norm", "clip the global gradient norm to this; 0: off", 0.0).range(0, 1e9),
       param_float("label_smoothing", "cross-entropy label smoothing", 0.0).range(0, 1),
-      param_list("class_weights", "cross-entropy weight per class; empty: all 1", ParamType::real, Value::list())
-          .range(0, 1e6),
+      class_weights_param(),
+      param_float("effective_number_beta", "class_weights effective_number: beta of (1 - beta) / (1 - beta^n_c)", 0.999)
+          .range(0, 0.999999),
+      param_float("focal_gamma", "focal loss -(1 - p)^gamma log p (Lin et al. 2017); 0: plain cross-entropy", 0.0).range(0, 100),
+      param_float("logit_adjustment",
+                  "tau of the logit-adjusted loss (Menon et al. 2021): tau log(prior) is added to the logits in the loss, "
+                  "the prior being the training set's class frequencies; 0: off",
+                  0.0)
+          .range(0, 100),
+      param_enum("sampler",
+                 "how each epoch draws its samples: uniform (every sample once), class_balanced (classes equally often) or sqrt "
+                 "(classes in proportion to the square root of their count); the last two draw with replacement, as many as the data holds",
+                 {"uniform", "class_balanced", "sqrt"}, std::string("uniform")),
       param_list("augment",
                  "transforms of each training sample, drawn anew every epoch from the stage seed: random_resized_crop, "
                  "horizontal_flip, random_crop, normalize (e.g. [{random_crop: {size: 28, padding: 4}}, horizontal_flip])",
@@ -59,7 +80,14 @@ TrainOptions training_options(const Params& p) {
   o.schedule.min_lr = p.get_float("min_lr");
   o.schedule.pct_start = p.get_float("pct_start");
   o.loss.label_smoothing = static_cast<float>(p.get_float("label_smoothing"));
-  for (double w : p.get_float_list("class_weights")) o.loss.class_weights.push_back(static_cast<float>(w));
+  const Value& weights = p.get("class_weights");
+  if (weights.is_string()) o.class_weighting = weights.as_string();
+  else
+    for (const auto& w : weights.items()) o.loss.class_weights.push_back(static_cast<float>(w.as_float()));
+  o.effective_number_beta = p.get_float("effective_number_beta");
+  o.loss.focal_gamma = static_cast<float>(p.get_float("focal_gamma"));
+  o.logit_adjustment = p.get_float("logit_adjustment");
+  o.sampler = p.get_string("sampler");
   return o;
 }
 
@@ -84,6 +112,20 @@ void read_transfer_options(const Params& p, TrainOptions& o) {
 
 void check_training_params(const Params& p, Diagnostics& diag) {
   choose_optimizer(p, diag);
+  const Value& weights = p.get("class_weights");
+  if (weights.is_string()) {
+    if (weights.as_string() != "balanced" && weights.as_string() != "effective_number")
+      diag.error(weights.location(), "parameter 'class_weights': expected a list of weights, balanced or effective_number, got '" +
+                                         weights.as_string() + "'");
+  } else if (weights.is_list()) {
+    for (const auto& w : weights.items())
+      if (!w.is_number() || !(w.as_float() >= 0) || w.as_float() > 1e6)
+        diag.error(w.location(), "parameter 'class_weights': each weight must be a number in [0, 1e6], got " + w.str());
+  } else {
+    diag.error(weights.location(), "parameter 'class_weights': expected a list of weights, balanced or effective_number, got " + weights.str());
+  }
+  if (p.get_float("focal_gamma") > 0 && p.get_float("label_smoothing") > 0)
+    diag.error(p.get("label_smoothing").location(), "label_smoothing applies to the cross-entropy, not to the focal loss (focal_gamma > 0)");
   data::Augmentation::parse(p.get("augment"), diag);
   if (p.has("lr_multipliers"))
     for (const auto& [glob, scale] : p.get("lr_multipliers").entries())
@@ -103,6 +145,80 @@ std::string format_duration(double seconds) {
   else std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, s / 60 % 60);
   return text;
 }
+
+// Samples per class of the training data, for `classes` model outputs.
+std::vector<std::int64_t> class_counts(const Dataset& data, std::int64_t classes) {
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(std::max<std::int64_t>(classes, 0)), 0);
+  for (std::int32_t y : data.labels())
+    if (y >= 0 && y < classes) ++counts[static_cast<std::size_t>(y)];
+  return counts;
+}
+
+// The loss with what the training set's class counts decide: derived class weights (balanced,
+// effective number) and logit-adjustment offsets. Classes absent from the data get weight 0 and
+// count as one sample in the prior (log 0 would be -inf).
+LossOptions loss_options_for(const TrainOptions& o, const std::vector<std::int64_t>& counts) {
+  LossOptions loss = o.loss;
+  std::int64_t total = 0, present = 0;
+  for (auto n : counts) {
+    total += n;
+    present += n > 0;
+  }
+  if (o.class_weighting == "balanced") {
+    loss.class_weights.clear();
+    for (auto n : counts)
+      loss.class_weights.push_back(n > 0 ? static_cast<float>(static_cast<double>(total) / (static_cast<double>(present) * static_cast<double>(n))) : 0.0f);
+  } else if (o.class_weighting == "effective_number") {
+    const double beta = o.effective_number_beta;
+    std::vector<double> w;
+    double sum = 0;
+    for (auto n : counts) {
+      w.push_back(n > 0 ? (1 - beta) / (1 - std::pow(beta, static_cast<double>(n))) : 0.0);
+      sum += w.back();
+    }
+    loss.class_weights.clear();
+    for (double x : w) loss.class_weights.push_back(static_cast<float>(sum > 0 ? x * static_cast<double>(present) / sum : 0.0));
+  }
+  if (o.logit_adjustment > 0 && total > 0) {
+    loss.logit_offsets.clear();
+    for (double log_prior : log_class_prior(counts)) loss.logit_offsets.push_back(static_cast<float>(o.logit_adjustment * log_prior));
+  }
+  return loss;
+}
+
+// Draws an epoch's samples with replacement so that class c comes up with probability q_c (equal
+// over the classes present, or in proportion to sqrt(n_c)), then a sample of that class
+// uniformly: class-balanced and square-root sampling (Kang et al. 2020).
+class EpochSampler {
+ public:
+  EpochSampler(const std::string& kind, const Dataset& data, const std::vector<std::int64_t>& counts) : members_(counts.size()) {
+    if (kind == "uniform") return;
+    for (std::int64_t i = 0; i < data.size(); ++i) {
+      const std::int32_t y = data.labels()[static_cast<std::size_t>(i)];
+      if (y >= 0 && static_cast<std::size_t>(y) < members_.size()) members_[static_cast<std::size_t>(y)].push_back(i);
+    }
+    double sum = 0;
+    for (const auto& m : members_) {
+      const double q = m.empty() ? 0.0 : kind == "sqrt" ? std::sqrt(static_cast<double>(m.size())) : 1.0;
+      sum += q;
+      cumulative_.push_back(sum);
+    }
+    for (auto& c : cumulative_) c /= sum;
+  }
+  void draw(Rng& rng, std::vector<std::int64_t>& order) const {
+    for (auto& index : order) {
+      const double u = rng.uniform();
+      std::size_t c = static_cast<std::size_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin());
+      if (c >= members_.size()) c = members_.size() - 1;
+      while (members_[c].empty()) c = (c + members_.size() - 1) % members_.size();  // u landed on a rounding edge
+      index = members_[c][rng.uniform_int(members_[c].size())];
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::int64_t>> members_;
+  std::vector<double> cumulative_;
+};
 
 // The first glob that names the module or a block it is in ("layer4" and "layer4.*" both cover
 // "layer4.0.conv1").
@@ -189,7 +305,15 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   schedule.steps_per_epoch = per_epoch;
 
   Rng rng(ctx.seed());
-  CrossEntropy ce(o.loss);
+  const std::vector<std::int64_t> counts = class_counts(data, model.output_shape()[0]);
+  const LossOptions loss = loss_options_for(o, counts);
+  if (!o.class_weighting.empty()) {
+    Value weights = Value::list();
+    for (float w : loss.class_weights) weights.push_back(Value::real(w));
+    ctx.metric("class_weights", weights);  // as derived from the counts, for the record
+  }
+  CrossEntropy ce(loss);
+  const EpochSampler sampler(o.sampler, data, counts);
   std::vector<std::int64_t> order(static_cast<std::size_t>(data.size()));
   Tensor x, logits, grad;
   std::vector<std::int32_t> labels;
@@ -229,8 +353,19 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
       refresh_cache();
     }
     const Dataset& source = features ? *features : data;
-    std::iota(order.begin(), order.end(), 0);
-    if (o.shuffle) rng.shuffle(order);
+    if (o.sampler == "uniform") {
+      std::iota(order.begin(), order.end(), 0);
+      if (o.shuffle) rng.shuffle(order);
+    } else {
+      sampler.draw(rng, order);
+    }
+    Value drawn_per_class;  // what the sampler drew this epoch, per class
+    if (o.sampler != "uniform") {
+      std::vector<std::int64_t> drawn(counts.size(), 0);
+      for (auto i : order) ++drawn[static_cast<std::size_t>(data.labels()[static_cast<std::size_t>(i)])];
+      drawn_per_class = Value::list();
+      for (auto n : drawn) drawn_per_class.push_back(Value::integer(n));
+    }
     // Each epoch's augmentation draws from its own stream: the same stage seed and epoch give the
     // same transforms, whatever happened before.
     Rng augment_rng(derive_seed(ctx.seed(), "augment:epoch" + std::to_string(epoch)));
@@ -282,10 +417,11 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     m.set("loss", Value::real(loss_sum / static_cast<double>(seen)));
     m.set("accuracy", Value::real(static_cast<double>(correct) / static_cast<double>(seen)));
     m.set("lr", Value::real(epoch_lr));
+    if (!drawn_per_class.is_null()) m.set("samples_per_class", drawn_per_class);
     std::string line = "epoch " + std::to_string(epoch + 1) + ": loss " + std::to_string(loss_sum / seen) +
                        ", accuracy " + std::to_string(static_cast<double>(correct) / seen);
     if (validation) {
-      const Evaluation v = evaluate(model, *validation, o.eval_batch_size, o.loss, &ctx);
+      const Evaluation v = evaluate(model, *validation, o.eval_batch_size, loss, &ctx);
       m.set("validation_loss", Value::real(v.loss));
       m.set("validation_accuracy", Value::real(v.accuracy));
       line += ", validation loss " + std::to_string(v.loss) + ", accuracy " + std::to_string(v.accuracy);

@@ -23,6 +23,10 @@ struct TrainOptions {
   bool shuffle = true;
   double clip_norm = 0;
   LossOptions loss;
+  std::string class_weighting;  // "balanced" or "effective_number": loss.class_weights from the counts
+  double effective_number_beta = 0.999;
+  double logit_adjustment = 0;  // tau: loss.logit_offsets = tau log(prior)
+  std::string sampler = "uniform";  // uniform, class_balanced, sqrt
   OptimizerChoice optimizer = builtin_optimizer("sgd");
   Schedule schedule;
   std::int64_t eval_batch_size = 256;

@@ -164,6 +164,10 @@ TEST_CASE("the reduced transfer sweep on Slurm gives the local run's summary byt
   CHECK(std::regex_search(jobcomp, std::regex("JobId=" + job + " .*Name=pipeline:fashion-transfer-sweep:pretrain_0 JobState=COMPLETED")));
   const json timings = read_json(record("slurm") / "timings.json");
   CHECK(timings["scratch@0"].contains("queue_seconds"));
+  CHECK(timings["scratch@0"]["started"].get<double>() > 0);  // when it started in its job, for the timeline
+  // The report's timeline has a lane per job, named with its node.
+  const std::string report = test::read_file(record("slurm") / "report.html");
+  CHECK(report.find(">Slurm job " + job + " (") != std::string::npos);
   // Cheap stages cost no job of their own; evaluations ride along with their training.
   std::smatch m;
   REQUIRE(std::regex_search(slurm.err, m, std::regex(R"((\d+) job\(s\) submitted)")));

@@ -152,3 +152,39 @@ TEST_CASE("Adam counts steps per parameter, as PyTorch's state['step']", "[optim
   adam->step(0.01);
   CHECK(late.value.values()[0] == Approx(1.0 - 0.01).epsilon(1e-6));
 }
+
+TEST_CASE("focal loss and logit adjustment follow PyTorch", "[loss]") {
+  // Values from tools/reference_losses.py (PyTorch autograd, float64).
+  Tensor logits({3, 3}, {1.0f, 2.0f, 0.5f, 0.0f, 0.0f, 3.0f, -1.0f, 0.5f, 0.25f});
+  const std::int32_t labels[] = {1, 2, 0};
+  auto check = [&](LossOptions o, double loss, std::vector<double> grad) {
+    CrossEntropy ce(o);
+    Tensor g;
+    CHECK(ce(logits, labels, &g) == Approx(loss).epsilon(1e-5));
+    for (std::size_t j = 0; j < grad.size(); ++j) CHECK(g.values()[j] == Approx(grad[j]).margin(1e-6));
+    // And against central differences, as every gradient here.
+    for (std::size_t j = 0; j < 9; ++j) {
+      Tensor up = logits, down = logits;
+      up.values()[j] += 1e-3f;
+      down.values()[j] -= 1e-3f;
+      CrossEntropy a(o), b(o);
+      CHECK(g.values()[j] == Approx((a(up, labels, nullptr) - b(down, labels, nullptr)) / 2e-3).margin(1e-4));
+    }
+  };
+  LossOptions focal;
+  focal.class_weights = {1.0f, 2.0f, 0.5f};
+  focal.focal_gamma = 2.0f;
+  check(focal, 0.53166092212,
+        {0.0468829517902, -0.0753188994687, 0.0284359476786, 0.000154177191144, 0.000154177191144, -0.000308354382288,
+         -0.310759961825, 0.174701947954, 0.136058013871});
+  LossOptions adjusted;
+  for (double prior : {0.7, 0.2, 0.1}) adjusted.logit_offsets.push_back(static_cast<float>(std::log(prior)));
+  check(adjusted, 0.755826966165,
+        {0.178894154768, -0.194394839012, 0.0155006842443, 0.0802231480029, 0.0229208994294, -0.103144047432, -0.213390556239,
+         0.153584638049, 0.05980591819});
+  // A focal gamma of 0 is the weighted cross-entropy.
+  LossOptions weighted;
+  weighted.class_weights = {1.0f, 2.0f, 0.5f};
+  CrossEntropy plain(weighted);
+  CHECK(plain(logits, labels, nullptr) == Approx(0.90580320938).epsilon(1e-5));
+}

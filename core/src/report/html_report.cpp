@@ -361,6 +361,35 @@ std::string sweep_section(const RunRecord& r) {
     if (!by_metric.count(name)) metric_names.push_back(name);
     by_metric[name].push_back(c);
   }
+  // Seeds only, no grid: each metric per arm, mean ± std over the seeds.
+  if (label_columns.empty())
+    for (const auto& metric : metric_names) {
+      LineChart chart;
+      chart.kind = "sweep";
+      chart.title = metric + " per arm";
+      chart.x_label = "arm";
+      chart.y_label = metric + " (mean ± std over seeds)";
+      Series s;
+      s.name = metric;
+      s.markers_only = true;
+      for (auto c : by_metric[metric]) {
+        std::vector<double> ys;
+        for (std::size_t i = 1; i < rows.size(); ++i) {
+          double y;
+          if (rows[i].size() > c && rows[i][static_cast<std::size_t>(status_at)] == "done" && parse_double(rows[i][c], y)) ys.push_back(y);
+        }
+        chart.x_categories.push_back(arm_of(head[c]));
+        if (ys.empty()) continue;
+        double mean = 0, var = 0;
+        for (double y : ys) mean += y;
+        mean /= static_cast<double>(ys.size());
+        for (double y : ys) var += (y - mean) * (y - mean);
+        s.points.push_back({static_cast<double>(chart.x_categories.size() - 1), mean,
+                            ys.size() > 1 ? std::sqrt(var / static_cast<double>(ys.size() - 1)) : 0});
+      }
+      chart.series.push_back(std::move(s));
+      if (!chart.series.front().points.empty()) charts += render(chart);
+    }
   for (auto p : label_columns) {
     // The parameter's values in order: numerically when they all are numbers.
     std::vector<std::string> values;

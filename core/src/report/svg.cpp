@@ -135,7 +135,12 @@ std::string render(const LineChart& c) {
   std::string legend_svg;
   const double legend_height = legend(legend_svg, entries, plot_left, 40, width - plot_left - plot_right, dashed);
   const double plot_top = 40 + legend_height + 6, plot_height = 220;
-  const double height = plot_top + plot_height + 52;
+  // Many categories: their labels slant, and take room below the axis.
+  const bool slanted = c.x_categories.size() > 4;
+  std::size_t longest_category = 0;
+  for (const auto& cat : c.x_categories) longest_category = std::max(longest_category, std::min<std::size_t>(cat.size(), 24));
+  const double below = slanted ? 20 + 4.2 * static_cast<double>(longest_category) : 0;
+  const double height = plot_top + plot_height + 52 + below;
   const double plot_width = width - plot_left - plot_right;
 
   double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
@@ -172,9 +177,14 @@ std::string render(const LineChart& c) {
            "\" class=\"grid\"/>" + text(plot_left - 6, Y(t) + 4, format_number(t, 3), "end");
   out += "</g><g class=\"axis x-axis\">";
   if (!c.x_categories.empty()) {
-    const std::size_t every = std::max<std::size_t>(1, c.x_categories.size() / 12);
-    for (std::size_t i = 0; i < c.x_categories.size(); i += every)
-      out += text(X(static_cast<double>(i)), plot_top + plot_height + 16, c.x_categories[i].substr(0, 14));
+    const std::size_t every = std::max<std::size_t>(1, c.x_categories.size() / 24);
+    for (std::size_t i = 0; i < c.x_categories.size(); i += every) {
+      if (slanted)
+        out += "<text text-anchor=\"end\" transform=\"translate(" + num(X(static_cast<double>(i)) + 4) + " " + num(plot_top + plot_height + 12) +
+               ") rotate(-40)\">" + escape(c.x_categories[i].substr(0, 24)) + "</text>";
+      else
+        out += text(X(static_cast<double>(i)), plot_top + plot_height + 16, c.x_categories[i].substr(0, 14));
+    }
   } else {
     for (double t : nice_ticks(xlo, xhi, 6))
       if (!c.x_integers || std::abs(t - std::round(t)) < 1e-9)
@@ -195,7 +205,8 @@ std::string render(const LineChart& c) {
     std::string path;
     for (const auto& p : s.points)
       if (std::isfinite(p.x) && std::isfinite(p.y)) path += (path.empty() ? "" : " ") + num(X(p.x)) + "," + num(Y(p.y));
-    out += "<polyline points=\"" + path + "\" fill=\"none\" stroke=\"" + col + "\" stroke-width=\"" + (many ? "1" : "2") + "\"" +
+    if (!s.markers_only)
+      out += "<polyline points=\"" + path + "\" fill=\"none\" stroke=\"" + col + "\" stroke-width=\"" + (many ? "1" : "2") + "\"" +
            (s.dashed ? " stroke-dasharray=\"5 3\"" : "") + "/>";
     for (const auto& p : s.points) {
       if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;

@@ -23,6 +23,7 @@ struct Series {
   std::string name;
   std::vector<Point> points;
   bool dashed = false;  // e.g. validation next to training
+  bool markers_only = false;  // points and error bars, no line (categories that are not a scale)
 };
 struct LineChart {
   std::string kind;  // data-chart
