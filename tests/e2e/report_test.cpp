@@ -228,6 +228,10 @@ TEST_CASE("pipeline report: not a record is a clear error; failed and crashed ru
   REQUIRE(failed.exit_code == 1);
   const std::string failed_dom = rendered(only_record(e.dir / "failed") / "report.html", "failed");
   CHECK(failed_dom.find("status-failed") != std::string::npos);
+  // Why, in words: the failed stage with its error, and how many stages it took with it.
+  CHECK(failed_dom.find("<b>data</b> (idx_dataset): ") != std::string::npos);
+  CHECK(failed_dom.find("bad.gz") != std::string::npos);
+  CHECK(failed_dom.find("2 stages were skipped because of it.") != std::string::npos);
   const auto dag = charts(failed_dom, "dag");
   REQUIRE(dag.size() == 1);
   CHECK(test::count_of(dag[0], "data-status=\"failed\"") == 1);

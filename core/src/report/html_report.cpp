@@ -55,6 +55,7 @@ svg.chart .bar-label { font-size: 10px; } details summary { cursor: pointer; col
 
 struct StageView {
   std::string id, type, status;
+  std::string message;  // why it failed or was skipped
   bool from_cache = false;
   Value metrics;
 };
@@ -80,6 +81,7 @@ std::vector<StageView> stages_of(const RunRecord& r) {
     StageView& v = out[index[id]];
     v.status = str_at(entry, "status", "not run");
     if (v.status == "FAILED") v.status = "failed";
+    v.message = str_at(entry, "message");
     if (const Value* m = at(entry, "metrics")) v.metrics = *m;
   }
   for (const auto& line : r.progress)
@@ -151,6 +153,21 @@ std::string dag_section(const RunRecord& r, const std::vector<StageView>& stages
 
 // The results as printed; of a sweep's summary only the means over seeds (the trials have their
 // own table below).
+// Each failed stage with its error; the stages skipped because of it, counted.
+std::string failures_section(const std::vector<StageView>& stages) {
+  std::string items;
+  std::size_t skipped = 0;
+  for (const auto& s : stages) {
+    if (s.status == "failed")
+      items += "<li><b>" + escape(s.id) + "</b>" + (s.type.empty() ? "" : " (" + escape(s.type) + ")") + ": " + escape(s.message) + "</li>";
+    skipped += s.status == "skipped";
+  }
+  if (items.empty()) return {};
+  return "<section id=\"failures\"><h2>What failed</h2><ul class=\"failures\">" + items + "</ul>" +
+         (skipped ? "<p>" + std::to_string(skipped) + (skipped == 1 ? " stage was" : " stages were") + " skipped because of it.</p>" : "") +
+         "</section>";
+}
+
 std::string results_section(const RunRecord& r, bool sweep) {
   std::string text = r.results;
   if (sweep && text.find("\n\n") != std::string::npos) text = text.substr(text.rfind("\n\n") + 2);
@@ -512,11 +529,11 @@ std::string lock_section(const RunRecord& r) {
 std::string html_report(const RunRecord& r) {
   const auto stages = stages_of(r);
   const bool sweep = !r.summary_csv.empty();
-  const std::string sections[] = {results_section(r, sweep),        dag_section(r, stages),  comparison_section(stages, sweep),
+  const std::string sections[] = {failures_section(stages), results_section(r, sweep),        dag_section(r, stages),  comparison_section(stages, sweep),
                                   sweep ? sweep_section(r) : std::string(), learning_curves_section(stages), evaluations_section(stages),
                                   timeline_section(r, stages), lock_section(r)};
   std::string nav;
-  for (const auto& [id, name] : std::vector<std::pair<std::string, std::string>>{{"results", "Results"}, {"dag", "Stages"},
+  for (const auto& [id, name] : std::vector<std::pair<std::string, std::string>>{{"failures", "What failed"}, {"results", "Results"}, {"dag", "Stages"},
                                                                                  {"comparison", "Comparison"}, {"sweep", "Sweep"},
                                                                                  {"learning-curves", "Learning curves"}, {"evaluations", "Evaluations"},
                                                                                  {"timeline", "Timeline"}, {"lock", "Lock"}})
