@@ -720,6 +720,7 @@ static int run_main(int argc, char** argv) {
     return ok;
   }
 
+  if (!args.output.empty() && args.command != "report") usage_error("-o/--output is an option of 'report' only");
   if (args.command == "cache") return cache_command(args);
   if (args.command == "runs") {
     if (args.positional.size() > 1) usage_error("'runs' takes at most one experiment name");

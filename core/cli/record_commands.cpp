@@ -56,9 +56,10 @@ std::string wall_of(const RunRecord& r) {
   if (!w || !w->is_number()) return "-";
   char buf[32];
   const double s = w->as_float();
+  const long long whole = std::isfinite(s) && s > 0 ? static_cast<long long>(std::min(s, 1e12) + 0.5) : 0;
   if (s < 60) std::snprintf(buf, sizeof buf, "%.1fs", s);
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
-  else std::snprintf(buf, sizeof buf, "%.0fh%02.0fm", std::floor(s / 3600), std::floor(std::fmod(s, 3600) / 60));
+  else if (whole < 3600) std::snprintf(buf, sizeof buf, "%lldm%02llds", whole / 60, whole % 60);
+  else std::snprintf(buf, sizeof buf, "%lldh%02lldm", whole / 3600, whole / 60 % 60);
   return buf;
 }
 
@@ -91,7 +92,7 @@ int list_runs(const fs::path& runs_root, const std::string& experiment) {
   for (const auto& dir : records) {
     RunRecord r;
     try {
-      r = report::read_run_record(dir);
+      r = report::read_run_record(dir, /*summary_only=*/true);
     } catch (const std::exception& e) {
       continue;  // vanished meanwhile
     }

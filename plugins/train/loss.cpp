@@ -70,6 +70,11 @@ double CrossEntropy::operator()(const Tensor& logits, const std::int32_t* labels
     total += (1 - eps) * -weight(y) * lp[y] + eps / c * smooth;
     norm += weight(y);
   }
+  if (!(norm > 0)) {
+    // Every sample's class weighs 0 (a validation batch of classes absent from training): no loss.
+    if (grad) grad->resize(logits.shape()), std::fill(grad->data(), grad->data() + n * c, 0.0f);
+    return 0;
+  }
   if (grad) {
     // loss_i = -sum_k a_ik log p_ik with a_ik = (1-eps) w_y [k=y] + eps/C w_k, so
     // d loss_i / d z_ik = (sum_k a_ik) p_ik - a_ik.
@@ -105,6 +110,10 @@ double CrossEntropy::focal(std::int64_t n, std::int64_t c, const std::int32_t* l
     const double log_p = lp[y], p = std::exp(log_p), w = weight(y);
     total += -w * std::pow(1 - p, g) * log_p;
     norm += w;
+  }
+  if (!(norm > 0)) {
+    if (grad) std::fill(grad->data(), grad->data() + n * c, 0.0f);
+    return 0;
   }
   if (grad)
     for (std::int64_t i = 0; i < n; ++i) {

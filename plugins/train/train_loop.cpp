@@ -203,6 +203,7 @@ class EpochSampler {
       sum += q;
       cumulative_.push_back(sum);
     }
+    if (!(sum > 0)) throw Error(ErrorCode::data_format, "the training data has no sample of any of the model's classes to draw");
     for (auto& c : cumulative_) c /= sum;
   }
   void draw(Rng& rng, std::vector<std::int64_t>& order) const {
@@ -313,6 +314,9 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     ctx.metric("class_weights", weights);  // as derived from the counts, for the record
   }
   CrossEntropy ce(loss);
+  // Validation scores the plain logits: logit adjustment shapes training only.
+  LossOptions validation_loss = loss;
+  validation_loss.logit_offsets.clear();
   const EpochSampler sampler(o.sampler, data, counts);
   std::vector<std::int64_t> order(static_cast<std::size_t>(data.size()));
   Tensor x, logits, grad;
@@ -421,7 +425,7 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
     std::string line = "epoch " + std::to_string(epoch + 1) + ": loss " + std::to_string(loss_sum / seen) +
                        ", accuracy " + std::to_string(static_cast<double>(correct) / seen);
     if (validation) {
-      const Evaluation v = evaluate(model, *validation, o.eval_batch_size, loss, &ctx);
+      const Evaluation v = evaluate(model, *validation, o.eval_batch_size, validation_loss, &ctx);
       m.set("validation_loss", Value::real(v.loss));
       m.set("validation_accuracy", Value::real(v.accuracy));
       line += ", validation loss " + std::to_string(v.loss) + ", accuracy " + std::to_string(v.accuracy);

@@ -204,7 +204,8 @@ TEST_CASE("regression: a full disk (a small tmpfs as cache and runs dir) loses n
   const std::vector<std::string> sizes = {"4k", "24k", "96k"};
   std::string script = "set -u\ncd '" + e.dir.path().string() + "'\n";
   for (const auto& size : sizes) {
-    const std::string run = std::string("'") + PIPELINE_CLI + "' run x.yaml --runs-dir disk/" + size + "/runs --cache-dir disk/" + size + "/cache";
+    // A hang is a failure too: each run gets two minutes (exit 124 from timeout).
+    const std::string run = std::string("timeout 120 '") + PIPELINE_CLI + "' run x.yaml --runs-dir disk/" + size + "/runs --cache-dir disk/" + size + "/cache";
     script += "mkdir -p disk/" + size + " && mount -t tmpfs -o size=" + size + " tmpfs disk/" + size + " || exit 90\n" +
               run + " > out-" + size + " 2> err-" + size + "; echo $? > code-" + size + "\n" +
               "mount -o remount,size=64m disk/" + size + " || exit 91\n" +
@@ -213,6 +214,7 @@ TEST_CASE("regression: a full disk (a small tmpfs as cache and runs dir) loses n
   }
   test::write_text(e.dir / "full-disk.sh", script);
   const int status = std::system(("unshare --mount --propagation private bash '" + (e.dir / "full-disk.sh").string() + "'").c_str());
+  REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
   auto text = [&](const std::string& name) { return test::read_file(e.dir / name); };
   for (const auto& size : sizes) {

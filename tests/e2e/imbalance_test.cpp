@@ -104,6 +104,15 @@ TEST_CASE("evaluate with the training set: accuracy of the many-, medium- and fe
   CHECK(adjusted["per_class"]["0"]["recall"].get<double>() == 0.0);
 }
 
+TEST_CASE("logit adjustment shapes training only: validation scores the plain logits, as evaluate does", "[imbalance]") {
+  Imbalanced d;
+  const auto stages = d.run("  fit:\n    plugin: train\n    inputs: {model: net, data: data.train, validation: data.train}\n"
+                            "    params: {epochs: 2, batch_size: 8, lr: 0.1, logit_adjustment: 1}\n"
+                            "  score: {plugin: evaluate, inputs: {model: fit, data: data.train}}\n");
+  const auto& last = stages["fit"]["metrics"]["epochs"].back();
+  CHECK(last["validation_accuracy"].get<double>() == Approx(stages["score"]["metrics"]["accuracy"].get<double>()));
+}
+
 TEST_CASE("bad values for the imbalance remedies are located errors before anything runs", "[imbalance][errors]") {
   Imbalanced d;
   test::write_text(d.dir / "i.yaml", "experiment: imbalanced\nstages:\n" + test::small_data_and_model_yaml() + fit +

@@ -36,7 +36,8 @@ std::string rendered(const fs::path& report, const std::string& screenshot_name)
   CHECK(test::xml_parse_error(report) == "");  // strict: well-formed as XML, so as HTML too
   REQUIRE_FALSE(test::chromium().empty());     // install-deps.sh --test installs it
   const auto page = test::render_page(report);
-  INFO(page.log.substr(0, 4000));
+  const auto console = page.log.find("CONSOLE");
+  INFO((console == std::string::npos ? page.log.substr(0, 2000) : page.log.substr(console > 200 ? console - 200 : 0, 1200)));
   CHECK(page.exit_code == 0);
   CHECK(page.log.find("CONSOLE") == std::string::npos);  // nothing the page complained about
   CHECK(page.dom.find("</footer>") != std::string::npos);  // parsed to the end
@@ -231,7 +232,7 @@ TEST_CASE("pipeline report: not a record is a clear error; failed and crashed ru
   // Why, in words: the failed stage with its error, and how many stages it took with it.
   CHECK(failed_dom.find("<b>data</b> (idx_dataset): ") != std::string::npos);
   CHECK(failed_dom.find("bad.gz") != std::string::npos);
-  CHECK(failed_dom.find("2 stages were skipped because of it.") != std::string::npos);
+  CHECK(failed_dom.find("2 stages were skipped: they needed a stage that failed.") != std::string::npos);
   const auto dag = charts(failed_dom, "dag");
   REQUIRE(dag.size() == 1);
   CHECK(test::count_of(dag[0], "data-status=\"failed\"") == 1);
@@ -295,4 +296,36 @@ TEST_CASE("pipeline runs lists records newest first; pipeline diff shows what di
   const auto missing = test::run_cli({"diff", a, "20990101-000000-1", "--runs-dir", runs});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("no run record '20990101-000000-1'") != std::string::npos);
+}
+
+TEST_CASE("report.html stays well-formed whatever a record holds: markup, quotes, non-ASCII, invalid UTF-8, extreme numbers", "[report][hardening]") {
+  // A record written by hand, as a damaged or hostile one could be: names with markup and quotes,
+  // class names in other scripts cut at odd lengths, invalid UTF-8 and a non-character in the
+  // results, numbers at the edge of double, a negative count, a CSV whose columns are off.
+  test::TempDir tmp;
+  const fs::path dir = tmp / "runs" / "hostile" / "20260101-000000-1";
+  fs::create_directories(dir);
+  const std::string evil = "<script>alert(\\\"x\\\")</script>&amp;'";
+  test::write_text(dir / "plan.json", R"({"experiment": "x", "seed": 1, "stages": {")" + evil + R"(": {"plugin": "evaluate", "inputs": {"data": "nowhere.data"}}}})");
+  std::string classes, confusion = "[";
+  for (int c = 0; c < 3; ++c) {
+    classes += std::string(c ? ", " : "") + "\"Ελληνικά-" + std::to_string(c) + "-日本語のクラス名はとても長い" + evil + "\": {\"precision\": 1e308, \"recall\": -1e308, \"f1\": 0.5}";
+    confusion += std::string(c ? ", " : "") + "[1e308, -5, 3]";
+  }
+  confusion += "]";
+  test::write_text(dir / "metrics.json", R"({"experiment": "x", "seed": 1, "stages": {")" + evil + R"(": {"status": "done", "metrics": {"accuracy": 1e-320, "loss": 1.7e308, "per_class": {)" +
+                                             classes + R"(}, "confusion": )" + confusion +
+                                             R"(, "epochs": [{"epoch": 1, "loss": 1e308, "accuracy": -1e308}, {"epoch": 2, "loss": -1e308, "accuracy": 0.5}]}}}})");
+  test::write_text(dir / "timings.json", R"({")" + evil + R"(": {"seconds": 1e308, "started": 1e9, "slurm_job": ")" + evil + R"(", "node": "nœud-日本"}})");
+  test::write_text(dir / "results.txt", std::string("bad bytes: \xff\xfe \xc3 \xed\xa0\x80 non-character \xef\xbf\xbf control \x01 ") + evil + "\n");
+  test::write_text(dir / "summary.csv", "trial,lr,status,seed,score.accuracy\n0,\"1,2\",done,0,1e-320\n1,4e-320,done\n2\n");
+  test::write_text(dir / "lock.json", R"({"note": ")" + evil + R"("})");
+  const auto r = test::run_cli({"report", dir.string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  const std::string html = test::read_file(dir / "report.html");
+  CHECK(html.find("<script>") == std::string::npos);
+  CHECK(html.find("nan") == std::string::npos);
+  const std::string dom = rendered(dir / "report.html", "hostile");  // strict XML, Chromium, no console messages
+  CHECK(dom.find("Ελληνικά-0") != std::string::npos);
 }

@@ -182,6 +182,19 @@ TEST_CASE("focal loss and logit adjustment follow PyTorch", "[loss]") {
   check(adjusted, 0.755826966165,
         {0.178894154768, -0.194394839012, 0.0155006842443, 0.0802231480029, 0.0229208994294, -0.103144047432, -0.213390556239,
          0.153584638049, 0.05980591819});
+  // gamma < 1: (1 - p)^(gamma - 1) is unbounded as p -> 1, the gradient is not: central differences.
+  LossOptions soft_focal;
+  soft_focal.focal_gamma = 0.5f;
+  CrossEntropy sf(soft_focal);
+  Tensor sg;
+  sf(logits, labels, &sg);
+  for (std::size_t j = 0; j < 9; ++j) {
+    Tensor up = logits, down = logits;
+    up.values()[j] += 1e-3f;
+    down.values()[j] -= 1e-3f;
+    CrossEntropy a(soft_focal), b(soft_focal);
+    CHECK(sg.values()[j] == Approx((a(up, labels, nullptr) - b(down, labels, nullptr)) / 2e-3).margin(1e-4));
+  }
   // A focal gamma of 0 is the weighted cross-entropy.
   LossOptions weighted;
   weighted.class_weights = {1.0f, 2.0f, 0.5f};

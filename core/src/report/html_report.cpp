@@ -17,6 +17,9 @@ namespace {
 constexpr std::size_t max_evaluations_drawn = 12;
 constexpr std::size_t max_trial_rows = 2000;
 constexpr std::size_t max_series_per_chart = 40;
+// A confusion matrix of more classes than this is not drawn (its cells alone would be megabytes);
+// the per-class bars stop at twice as many.
+constexpr std::size_t max_heatmap_classes = 100;
 
 const Value* at(const Value& v, const char* key) { return v.is_map() ? v.find(key) : nullptr; }
 
@@ -151,9 +154,7 @@ std::string dag_section(const RunRecord& r, const std::vector<StageView>& stages
          ".</p><div class=\"scroll\">" + render_dag(nodes, edges) + "</div></section>";
 }
 
-// The results as printed; of a sweep's summary only the means over seeds (the trials have their
-// own table below).
-// Each failed stage with its error; the stages skipped because of it, counted.
+// Each failed stage with its error; the stages skipped for want of an input, counted.
 std::string failures_section(const std::vector<StageView>& stages) {
   std::string items;
   std::size_t skipped = 0;
@@ -164,10 +165,12 @@ std::string failures_section(const std::vector<StageView>& stages) {
   }
   if (items.empty()) return {};
   return "<section id=\"failures\"><h2>What failed</h2><ul class=\"failures\">" + items + "</ul>" +
-         (skipped ? "<p>" + std::to_string(skipped) + (skipped == 1 ? " stage was" : " stages were") + " skipped because of it.</p>" : "") +
+         (skipped ? "<p>" + std::to_string(skipped) + (skipped == 1 ? " stage was" : " stages were") + " skipped: they needed a stage that failed.</p>" : "") +
          "</section>";
 }
 
+// The results as printed; of a sweep's summary only the means over seeds (the trials have their
+// own table below).
 std::string results_section(const RunRecord& r, bool sweep) {
   std::string text = r.results;
   if (sweep && text.find("\n\n") != std::string::npos) text = text.substr(text.rfind("\n\n") + 2);
@@ -299,6 +302,8 @@ std::string evaluations_section(const std::vector<StageView>& stages) {
       map.cells.push_back(cells);
     }
     while (map.labels.size() < map.cells.size()) map.labels.push_back(std::to_string(map.labels.size()));
+    std::string drawn_charts;
+    if (map.labels.size() <= max_heatmap_classes) drawn_charts += render(map);
     BarChart bars;
     bars.kind = "per-class";
     bars.title = s.id + ": precision and recall per class";
@@ -308,7 +313,12 @@ std::string evaluations_section(const std::vector<StageView>& stages) {
     char line[160];
     std::snprintf(line, sizeof line, "accuracy %s, macro-F1 %s, balanced accuracy %s", format_number(num_at(s.metrics, "accuracy")).c_str(),
                   format_number(num_at(s.metrics, "macro_f1")).c_str(), format_number(num_at(s.metrics, "balanced_accuracy")).c_str());
-    out += "<h3>" + escape(s.id) + " (" + escape(s.type) + ")</h3><p>" + escape(line) + "</p><div class=\"charts\">" + render(map) + render(bars) +
+    if (bars.groups.size() <= 2 * max_heatmap_classes) drawn_charts += render(bars);
+    const std::string note = map.labels.size() > max_heatmap_classes
+                                 ? "<p>" + std::to_string(map.labels.size()) + " classes: the confusion matrix is in metrics.json (<code>confusion</code>), "
+                                   "not drawn.</p>"
+                                 : "";
+    out += "<h3>" + escape(s.id) + " (" + escape(s.type) + ")</h3><p>" + escape(line) + "</p>" + note + "<div class=\"charts\">" + drawn_charts +
            "</div>";
   }
   if (out.empty()) return {};
@@ -359,7 +369,8 @@ std::string sweep_section(const RunRecord& r) {
   const auto& head = rows.front();
   const auto seed_at = std::find(head.begin(), head.end(), "seed") - head.begin();
   const auto status_at = std::find(head.begin(), head.end(), "status") - head.begin();
-  if (static_cast<std::size_t>(status_at) >= head.size() || seed_at < 1) return {};
+  // The layout record.cpp writes: trial, the grid labels, seed, status, the metrics.
+  if (head.empty() || head.front() != "trial" || seed_at < 1 || status_at <= seed_at || static_cast<std::size_t>(status_at) >= head.size()) return {};
   std::vector<std::size_t> label_columns, metric_columns;
   for (std::size_t c = 1; c < static_cast<std::size_t>(seed_at); ++c) label_columns.push_back(c);
   for (std::size_t c = static_cast<std::size_t>(status_at) + 1; c < head.size(); ++c) metric_columns.push_back(c);
@@ -413,12 +424,14 @@ std::string sweep_section(const RunRecord& r) {
     for (std::size_t i = 1; i < rows.size(); ++i)
       if (p < rows[i].size() && std::find(values.begin(), values.end(), rows[i][p]) == values.end()) values.push_back(rows[i][p]);
     bool numeric = true;
+    std::map<std::string, double> number_of;
     for (const auto& v : values) {
-      double d;
+      double d = 0;
       numeric = numeric && parse_double(v, d);
+      number_of[v] = d;
     }
     if (numeric)
-      std::sort(values.begin(), values.end(), [](const std::string& a, const std::string& b) { return std::stod(a) < std::stod(b); });
+      std::sort(values.begin(), values.end(), [&](const std::string& a, const std::string& b) { return number_of[a] < number_of[b]; });
     for (const auto& metric : metric_names) {
       LineChart chart;
       chart.kind = "sweep";
@@ -432,7 +445,7 @@ std::string sweep_section(const RunRecord& r) {
         std::map<std::string, std::map<std::string, std::vector<double>>> samples;  // combo -> value of p -> metric values
         for (std::size_t i = 1; i < rows.size(); ++i) {
           const auto& row = rows[i];
-          if (row.size() <= c || row[static_cast<std::size_t>(status_at)] != "done") continue;
+          if (row.size() <= c || row.size() <= p || row[static_cast<std::size_t>(status_at)] != "done") continue;
           double y;
           if (!parse_double(row[c], y)) continue;
           std::string combo;
@@ -454,7 +467,7 @@ std::string sweep_section(const RunRecord& r) {
             mean /= static_cast<double>(ys.size());
             for (double y : ys) var += (y - mean) * (y - mean);
             const double sd = ys.size() > 1 ? std::sqrt(var / static_cast<double>(ys.size() - 1)) : 0;
-            s.points.push_back({numeric ? std::stod(values[k]) : static_cast<double>(k), mean, sd});
+            s.points.push_back({numeric ? number_of[values[k]] : static_cast<double>(k), mean, sd});
           }
           if (!s.points.empty()) chart.series.push_back(std::move(s));
         }

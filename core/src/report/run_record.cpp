@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Run records are ours, but a report must not be a way to exhaust memory either.
-constexpr std::uintmax_t max_record_file_bytes = std::uintmax_t(1) << 30;
+constexpr std::uintmax_t max_record_file_bytes = std::uintmax_t(1) << 28;
 
 // The file's text, or nothing when absent (a problem noted when it is there but unreadable).
 std::optional<std::string> read_optional(const fs::path& file, std::vector<std::string>& problems) {
@@ -21,7 +21,7 @@ std::optional<std::string> read_optional(const fs::path& file, std::vector<std::
   if (!fs::is_regular_file(file, ec)) return std::nullopt;
   const auto size = fs::file_size(file, ec);
   if (ec || size > max_record_file_bytes) {
-    problems.push_back(file.filename().string() + ": " + (ec ? ec.message() : "larger than 1 GiB"));
+    problems.push_back(file.filename().string() + ": " + (ec ? ec.message() : "larger than 256 MiB: not read"));
     return std::nullopt;
   }
   std::ifstream in(file, std::ios::binary);
@@ -77,6 +77,7 @@ Value RunRecord::stage_results() const {
     if (!id || !id->is_string()) continue;
     Value entry = Value::map();
     if (const Value* s = line.find("status")) entry.set("status", *s);
+    if (const Value* m = line.find("message")) entry.set("message", *m);
     if (const Value* m = line.find("metrics")) entry.set("metrics", *m);
     out.set(id->as_string(), entry);
   }
@@ -90,7 +91,7 @@ bool is_run_record(const fs::path& dir) {
   return false;
 }
 
-RunRecord read_run_record(const fs::path& dir) {
+RunRecord read_run_record(const fs::path& dir, bool summary_only) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error(ErrorCode::usage, dir.string() + " is not a directory");
   if (!is_run_record(dir))
@@ -99,12 +100,15 @@ RunRecord read_run_record(const fs::path& dir) {
   r.dir = dir;
   r.run_id = dir.filename().string();
   r.experiment = dir.parent_path().filename().string();
-  r.plan = read_json_file(dir / "plan.json", r.problems);
-  r.metrics = read_json_file(dir / "metrics.json", r.problems);
-  r.timings = read_json_file(dir / "timings.json", r.problems);
-  r.lock = read_json_file(dir / "lock.json", r.problems);
   r.run = read_json_file(dir / "run.json", r.problems);
   if (const Value* e = r.run.is_map() ? r.run.find("experiment") : nullptr; e && e->is_string()) r.experiment = e->as_string();
+  if (summary_only && r.run.is_map()) return r;
+  if (!summary_only) {
+    r.plan = read_json_file(dir / "plan.json", r.problems);
+    r.metrics = read_json_file(dir / "metrics.json", r.problems);
+    r.timings = read_json_file(dir / "timings.json", r.problems);
+    r.lock = read_json_file(dir / "lock.json", r.problems);
+  }
   if (auto text = read_optional(dir / "progress.jsonl", r.problems)) {
     std::istringstream lines(*text);
     std::size_t number = 0;
@@ -119,6 +123,7 @@ RunRecord read_run_record(const fs::path& dir) {
       }
     }
   }
+  if (summary_only) return r;
   r.results = read_optional(dir / "results.txt", r.problems).value_or("");
   r.summary_csv = read_optional(dir / "summary.csv", r.problems).value_or("");
   return r;

@@ -36,8 +36,9 @@ struct RunRecord {
 // Whether `dir` holds a run record (any of plan.json, metrics.json, progress.jsonl, run.json).
 bool is_run_record(const std::filesystem::path& dir);
 
-// Reads the record in `dir`; throws Error(usage) naming `dir` when it is not one.
-RunRecord read_run_record(const std::filesystem::path& dir);
+// Reads the record in `dir`; throws Error(usage) naming `dir` when it is not one. `summary_only`:
+// run.json alone (and progress.jsonl when run.json is missing), for listings.
+RunRecord read_run_record(const std::filesystem::path& dir, bool summary_only = false);
 
 // The run records under `runs_root` (of `experiment` only, when given), newest first.
 std::vector<std::filesystem::path> list_run_records(const std::filesystem::path& runs_root, const std::string& experiment = {});

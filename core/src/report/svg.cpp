@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 
@@ -13,7 +14,11 @@ const char* const palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a
                                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 const char* colour(std::size_t i) { return palette[i % 10]; }
 
+// A coordinate: always a finite number SVG accepts, however wild the data (far outside the
+// canvas is still outside it).
 std::string num(double v) {
+  if (std::isnan(v)) v = 0;
+  v = std::clamp(v, -1e6, 1e6);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
   return buf;
@@ -21,6 +26,7 @@ std::string num(double v) {
 
 // About `count` round tick values covering [lo, hi].
 std::vector<double> nice_ticks(double lo, double hi, int count = 5) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !std::isfinite(hi - lo)) return {};  // nothing sensible to mark
   if (!(hi > lo)) hi = lo + 1;
   const double raw = (hi - lo) / count;
   const double magnitude = std::pow(10, std::floor(std::log10(raw)));
@@ -45,6 +51,7 @@ std::vector<double> nice_ticks(double lo, double hi, int count = 5) {
 // data never runs past the last labelled line.
 std::vector<double> covering_ticks(double lo, double hi, int count = 5) {
   auto ticks = nice_ticks(lo, hi, count);
+  if (ticks.empty()) return {lo, hi};
   const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : std::max(hi - lo, 1.0);
   if (ticks.empty() || ticks.front() > lo + step * 1e-9) ticks.insert(ticks.begin(), (ticks.empty() ? hi : ticks.front()) - step);
   if (ticks.back() < hi - step * 1e-9) ticks.push_back(ticks.back() + step);
@@ -74,7 +81,7 @@ double legend(std::string& out, const std::vector<std::pair<std::string, std::st
     const bool dash = i < dashed.size() && dashed[i];
     out += "<g class=\"legend-entry\"><line x1=\"" + num(x) + "\" y1=\"" + num(y - 4) + "\" x2=\"" + num(x + 16) + "\" y2=\"" + num(y - 4) +
            "\" stroke=\"" + entries[i].second + "\" stroke-width=\"3\"" + (dash ? " stroke-dasharray=\"4 3\"" : "") + "/>" +
-           text(x + 20, y, entries[i].first.substr(0, 40), "start") + "</g>";
+           text(x + 20, y, shorten(entries[i].first, 40), "start") + "</g>";
     x += w;
   }
   return y - y0 + 16;
@@ -82,10 +89,40 @@ double legend(std::string& out, const std::vector<std::pair<std::string, std::st
 
 }  // namespace
 
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] that XML allows (no surrogates, no U+FFFE or
+// U+FFFF, nothing past U+10FFFF, no overlong forms), or 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  std::uint32_t cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (byte(i + k) & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
+  return n;
+}
+
+}  // namespace
+
 std::string escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // Any byte sequence XML does not allow (invalid UTF-8, a non-character) shows as U+FFFD.
+      const std::size_t n = utf8_sequence(s, i);
+      if (n) out.append(s.substr(i, n));
+      else out += "&#xFFFD;";
+      i += n ? n : 1;
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -97,8 +134,16 @@ std::string escape(std::string_view s) {
         if (c < 0x20 && c != '\n' && c != '\t') out += "&#xFFFD;";
         else out += static_cast<char>(c);
     }
+    ++i;
   }
   return out;
+}
+
+std::string shorten(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;  // not inside a character
+  return std::string(s.substr(0, end));
 }
 
 std::string format_number(double v, int digits) {
@@ -161,6 +206,8 @@ std::string render(const LineChart& c) {
   if (c.y_from_zero) ylo = std::min(0.0, ylo);
   if (xhi == xlo) xlo -= 0.5, xhi += 0.5;
   if (yhi == ylo) ylo -= std::max(std::abs(ylo) * 0.1, 0.05), yhi += std::max(std::abs(yhi) * 0.1, 0.05);
+  if (!std::isfinite(yhi - ylo)) ylo = -1, yhi = 1;  // values at the edge of double: no scale fits them
+  if (!std::isfinite(xhi - xlo)) xlo = -1, xhi = 1;
   const auto yticks = covering_ticks(ylo, yhi);
   ylo = std::min(ylo, yticks.front());
   yhi = std::max(yhi, yticks.back());
@@ -181,9 +228,9 @@ std::string render(const LineChart& c) {
     for (std::size_t i = 0; i < c.x_categories.size(); i += every) {
       if (slanted)
         out += "<text text-anchor=\"end\" transform=\"translate(" + num(X(static_cast<double>(i)) + 4) + " " + num(plot_top + plot_height + 12) +
-               ") rotate(-40)\">" + escape(c.x_categories[i].substr(0, 24)) + "</text>";
+               ") rotate(-40)\">" + escape(shorten(c.x_categories[i], 24)) + "</text>";
       else
-        out += text(X(static_cast<double>(i)), plot_top + plot_height + 16, c.x_categories[i].substr(0, 14));
+        out += text(X(static_cast<double>(i)), plot_top + plot_height + 16, shorten(c.x_categories[i], 14));
     }
   } else {
     for (double t : nice_ticks(xlo, xhi, 6))
@@ -244,7 +291,7 @@ std::string render(const Heatmap& m) {
   out += text(width / 2, 20, m.title, "middle", " class=\"chart-title\"");
   for (std::size_t r = 0; r < n && r < m.cells.size(); ++r)
     for (std::size_t c = 0; c < n && c < m.cells[r].size(); ++c) {
-      const double v = m.cells[r][c], t = max > 0 ? v / max : 0;
+      const double v = m.cells[r][c], t = max > 0 && std::isfinite(v) ? std::clamp(v / max, 0.0, 1.0) : 0;
       // White to blue: more is darker; the diagonal is read the same as the rest.
       char fill[16];
       std::snprintf(fill, sizeof fill, "#%02x%02x%02x", static_cast<int>(255 - t * (255 - 33)), static_cast<int>(255 - t * (255 - 102)),
@@ -259,7 +306,7 @@ std::string render(const Heatmap& m) {
     }
   if (show_labels)
     for (std::size_t i = 0; i < n; ++i) {
-      const std::string l = m.labels[i].substr(0, 18);
+      const std::string l = shorten(m.labels[i], 18);
       out += text(left - 6, top + cell * (static_cast<double>(i) + 0.5) + 4, l, "end");
       const double x = left + cell * (static_cast<double>(i) + 0.5), y = top + side + 8;
       out += "<text text-anchor=\"end\" transform=\"translate(" + num(x + 4) + " " + num(y) + ") rotate(-60)\">" + escape(l) + "</text>";
@@ -308,7 +355,7 @@ std::string render(const BarChart& b) {
     out += "</g>";
   }
   for (std::size_t g = 0; g < b.groups.size(); ++g)
-    out += text(left - 6, top + group_height * (static_cast<double>(g) + 0.5) + 4, b.groups[g].label.substr(0, 24), "end");
+    out += text(left - 6, top + group_height * (static_cast<double>(g) + 0.5) + 4, shorten(b.groups[g].label, 24), "end");
   out += "<line x1=\"" + num(left) + "\" y1=\"" + num(top) + "\" x2=\"" + num(left) + "\" y2=\"" + num(top + plot_height) + "\" class=\"frame-line\"/>";
   out += text(left + plot_width / 2, height - 8, b.value_label, "middle", " class=\"axis-label\"");
   return out + "</svg>";
@@ -341,7 +388,7 @@ std::string render_timeline(const std::vector<TimelineBar>& bars) {
     out += "<line x1=\"" + num(X(t)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(X(t)) + "\" y2=\"" + num(top + plot_height) + "\" class=\"grid\"/>" +
            text(X(t), top + plot_height + 14, format_number(t, 4));
   for (std::size_t i = 0; i < lanes.size(); ++i)
-    out += text(left - 6, top + lane_height * (static_cast<double>(i) + 0.5) + 4, lanes[i].substr(0, 28), "end");
+    out += text(left - 6, top + lane_height * (static_cast<double>(i) + 0.5) + 4, shorten(lanes[i], 28), "end");
   for (const auto& b : bars) {
     const std::size_t lane = static_cast<std::size_t>(std::find(lanes.begin(), lanes.end(), b.lane) - lanes.begin());
     const double x = X(b.start), w = std::max(1.5, X(b.start + b.seconds) - x), y = top + lane_height * static_cast<double>(lane) + 3;
@@ -404,8 +451,8 @@ std::string render_dag(const std::vector<DagNode>& nodes, const std::vector<DagE
            escape(node.type) + "): " + escape(node.status) + "</title><rect x=\"" + num(x[i]) + "\" y=\"" + num(y[i]) + "\" width=\"" + num(node_width) +
            "\" height=\"" + num(node_height) + "\" rx=\"5\" fill=\"" + status_colour(node.status) + "\"" +
            (pending ? " stroke-dasharray=\"4 3\"" : "") + "/>" +
-           text(x[i] + node_width / 2, y[i] + 14, node.id.size() > 22 ? node.id.substr(0, 21) + "…" : node.id, "middle", " class=\"node-id\"") +
-           text(x[i] + node_width / 2, y[i] + 27, node.type.substr(0, 24), "middle", " class=\"node-type\"") + "</g>";
+           text(x[i] + node_width / 2, y[i] + 14, node.id.size() > 22 ? shorten(node.id, 21) + "…" : node.id, "middle", " class=\"node-id\"") +
+           text(x[i] + node_width / 2, y[i] + 27, shorten(node.type, 24), "middle", " class=\"node-type\"") + "</g>";
   }
   return out + "</svg>";
 }

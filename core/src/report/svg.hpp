@@ -12,6 +12,8 @@ namespace pipeline::report {
 
 // Text and attribute values escaped for HTML and XML alike.
 std::string escape(std::string_view text);
+// At most max_bytes of s, never cutting a UTF-8 character in two.
+std::string shorten(std::string_view s, std::size_t max_bytes);
 // A number as a person reads it: up to `digits` significant digits, no trailing zeros.
 std::string format_number(double value, int digits = 4);
 

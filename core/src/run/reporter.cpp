@@ -60,7 +60,10 @@ void Reporter::progress(const std::string& id, const std::string& status) {
 }
 
 void Reporter::log(const std::string& id, const std::string& text) {
-  if (quiet_) return;
+  if (!quiet_) warning(id, text);
+}
+
+void Reporter::warning(const std::string& id, const std::string& text) {
   // A multi-line log (a table) is printed as one block, each line prefixed, so concurrent stages
   // cannot interleave inside it.
   std::string block;

@@ -25,6 +25,7 @@ class Reporter : public RunObserver {
                       const std::string& message = {}) override;
   void progress(const std::string& id, const std::string& status) override;
   void log(const std::string& id, const std::string& text) override;
+  void warning(const std::string& id, const std::string& text) override;  // shown when quiet too
   void line(const std::string& text);  // a plain line, not tied to a stage, shown even when quiet
   void info(const std::string& text);  // a plain line that quiet leaves out
 

@@ -16,6 +16,8 @@ class RunObserver {
                               const std::string& message = {}) = 0;
   virtual void progress(const std::string& id, const std::string& status) = 0;
   virtual void log(const std::string& id, const std::string& text) = 0;
+  // Something the user should know even when quiet (a corrupt cache entry, a result not cached).
+  virtual void warning(const std::string& id, const std::string& text) { log(id, text); }
 };
 
 }  // namespace pipeline

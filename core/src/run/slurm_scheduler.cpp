@@ -653,7 +653,7 @@ class SlurmRun {
       return;
     }
     if (g.attempts < 2) {
-      observer_.log("slurm", where + " ended without a result (" +
+      observer_.warning("slurm", where + " ended without a result (" +
                                  (code > 128 ? "killed by signal " + std::to_string(code - 128)
                                   : lost     ? std::string("Slurm no longer lists it")
                                              : "exit " + std::to_string(code)) +

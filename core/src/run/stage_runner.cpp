@@ -221,7 +221,7 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
       reporter.stage_finished(stage.id, "cached", outcome.seconds, "key " + stage.key.substr(0, 12));
       return;
     }
-    if (!problem.empty()) reporter.log(stage.id, problem);
+    if (!problem.empty()) reporter.warning(stage.id, problem);
   }
   reporter.stage_started(stage.id, stage.type->info.name);
   const std::string where = stage.location.str();
@@ -268,7 +268,7 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
     // Its key does not cover that code: a cached result could outlive a change to it.
     std::string names;
     for (const auto& ref : undeclared) names += (names.empty() ? "" : ", ") + describe_extension(ref);
-    reporter.log(stage.id, "not cached: it used " + names + " from another plugin, which stage type '" +
+    reporter.warning(stage.id, "not cached: it used " + names + " from another plugin, which stage type '" +
                                stage.type->info.name + "' does not declare (StageInfo::extensions)");
     if (options.exchange) store = options.exchange;  // other jobs of this run may still need it
     else store = nullptr;
@@ -277,7 +277,7 @@ void run_instance(const Plan& plan, std::size_t i, std::vector<StageOutcome>& ou
     try {
       store->store(stage, outcome.outputs, outcome.metrics, outcome.results, Cache::describe(plan, stage));
     } catch (const std::exception& e) {
-      reporter.log(stage.id, std::string("not cached: ") + e.what());  // the run itself succeeded
+      reporter.warning(stage.id, std::string("not cached: ") + e.what());  // the run itself succeeded
     }
   }
   const std::string status = outcome.status == StageStatus::failed
