@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -386,4 +387,31 @@ TEST_CASE("two runs of one sweep at once on one cache directory both succeed wit
   REQUIRE(third.exit_code == 0);
   CHECK(third.err.find("16 done (16 from cache)") != std::string::npos);
   CHECK(test::read_file(f.record("c") / "metrics.json") == test::read_file(ra / "metrics.json"));
+}
+
+TEST_CASE("regression: a list-valued grid label is one quoted field of summary.csv, and the report charts it", "[sweep]") {
+  SweepFixture f("  grid: {fit.class_weights: [[1, 1, 1], [1, 2, 1]]}\n");
+  const auto r = f.run("runs");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string csv = test::read_file(f.record("runs") / "summary.csv");
+  CHECK(csv.find(",\"[1, 2, 1]\",") != std::string::npos);
+  // Every row has the header's number of fields (commas outside quotes).
+  std::istringstream lines(csv);
+  std::vector<int> fields;
+  for (std::string line; std::getline(lines, line);) {
+    int n = 1;
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') quoted = !quoted;
+      n += c == ',' && !quoted;
+    }
+    fields.push_back(n);
+  }
+  REQUIRE(fields.size() == 3);
+  CHECK(fields[1] == fields[0]);
+  CHECK(fields[2] == fields[0]);
+  const std::string report = test::read_file(f.record("runs") / "report.html");
+  CHECK(report.find("accuracy against fit.class_weights") != std::string::npos);
+  CHECK(report.find("data-x=\"[1, 2, 1]\"") != std::string::npos);
 }

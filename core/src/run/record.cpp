@@ -106,6 +106,15 @@ std::vector<std::pair<std::string, double>> report_values(const TrialPlan& t, co
   return out;
 }
 
+// A CSV field as RFC 4180 writes it: quoted, quotes doubled, when it holds a comma, a quote or a
+// line break (a list-valued grid label such as [1, 4, 3]).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string number(double d, int precision = 4) {
   if (std::isnan(d)) return "-";
   char buf[32];
@@ -304,7 +313,7 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
     for (const auto& [k, _] : t.trial.labels.entries())
       if (std::find(labels.begin(), labels.end(), k) == labels.end()) labels.push_back(k);
   std::string csv = "trial";
-  for (const auto& l : labels) csv += "," + l;
+  for (const auto& l : labels) csv += "," + csv_field(l);
   csv += ",seed,status";
   for (const auto& c : columns) csv += "," + c;
   csv += "\n";
@@ -321,7 +330,7 @@ std::string write_run_record(const std::filesystem::path& run_dir, const SweepPl
     std::string point, point_md;
     for (const auto& l : labels) {
       const Value* v = r.trial->trial.labels.find(l);
-      point += (point.empty() ? "" : ",") + (v ? v->str() : "");
+      point += (point.empty() ? "" : ",") + csv_field(v ? v->str() : "");
       point_md += " " + (v ? v->str() : "") + " |";
     }
     if (!points.count(point_md)) point_order.push_back(point_md);
