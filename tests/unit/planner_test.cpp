@@ -40,7 +40,15 @@ const PluginSet& fake_plugins() {
     map.inputs = {{"data", "dataset", "data"}, {"extra", "dataset", "extra", true}};
     map.outputs = {{"data", "dataset", "data"}};
     map.create = load.create;
-    set.add_builtin("fake", {load, stats, map});
+    StageInfo gather;
+    gather.name = "gather";
+    gather.doc = "many to one";
+    PortSpec parts{"part", "dataset", "a part"};
+    parts.variadic = true;
+    gather.inputs = {parts};
+    gather.outputs = {{"data", "dataset", "all"}};
+    gather.create = load.create;
+    set.add_builtin("fake", {load, stats, map, gather});
     return true;
   }();
   (void)once;
@@ -172,4 +180,108 @@ TEST_CASE("set overrides are applied before validation", "[plan]") {
 TEST_CASE("did you mean suggests only close names", "[plan]") {
   CHECK(did_you_mean("idx_datset", {"idx_dataset", "subset"}) == "idx_dataset");
   CHECK(did_you_mean("banana", {"idx_dataset", "subset"}).empty());
+}
+
+namespace {
+std::vector<std::string> ids(const PlanResult& r) {
+  std::vector<std::string> out;
+  for (const auto& s : r.plan.stages) out.push_back(s.id);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("repeat groups unroll into plain stages with their own ids, inputs and parameters", "[plan][repeat]") {
+  const std::string text = R"(stages:
+  src: {plugin: load, params: {file: a}}
+  step_0: {plugin: map, inputs: {data: src.train}}
+  rounds:
+    repeat: {round: 1..3}
+    step_<round>: {plugin: map, inputs: {data: step_<round-1>}}
+    parts:
+      repeat: {part: [x, y]}
+      look_<round>_<part>: {plugin: load, params: {file: f_<part>, count: <round>, mode: fast}}
+  last: {plugin: stats, inputs: {data: step_3}}
+)";
+  auto r = plan(text);
+  REQUIRE(messages(r).empty());
+  CHECK(ids(r) == std::vector<std::string>{"src", "step_0", "step_1", "look_1_x", "look_1_y", "step_2", "look_2_x",
+                                           "look_2_y", "step_3", "look_3_x", "look_3_y", "last"});
+  const auto& step2 = r.plan.stages[5];
+  REQUIRE(step2.inputs.size() == 1);
+  CHECK(r.plan.stages[step2.inputs[0].producer].id == "step_1");
+  // A whole-string placeholder takes the variable's type; inside a string it is text.
+  CHECK(r.plan.stages[6].params.get_int("count") == 2);
+  CHECK(r.plan.stages[6].params.get_string("file") == "/data/f_x");
+  // Each copy is located at the template.
+  CHECK(step2.location.line == 6);
+  // Distinct ids give distinct keys and seeds.
+  CHECK(r.plan.stages[3].key != r.plan.stages[6].key);
+}
+
+TEST_CASE("a repeat group in an inputs map gathers every copy's output", "[plan][repeat]") {
+  const std::string text = R"(stages:
+  src: {plugin: load, params: {file: a}}
+  copies:
+    repeat: {i: 4}
+    copy_<i>: {plugin: map, inputs: {data: src.train}}
+  all:
+    plugin: gather
+    inputs:
+      first: src.test
+      each: {repeat: {i: 4}, part_<i>: copy_<i>}
+)";
+  auto r = plan(text);
+  REQUIRE(messages(r).empty());
+  const auto& all = r.plan.stages.back();
+  std::vector<std::string> ports, producers;
+  for (const auto& in : all.inputs) {
+    ports.push_back(in.port);
+    producers.push_back(r.plan.stages[in.producer].id);
+  }
+  CHECK(ports == std::vector<std::string>{"first", "part_0", "part_1", "part_2", "part_3"});
+  CHECK(producers == std::vector<std::string>{"src", "copy_0", "copy_1", "copy_2", "copy_3"});
+}
+
+TEST_CASE("overrides set repeat variables and patterns set many stages", "[plan][repeat]") {
+  const std::string text = R"(stages:
+  src: {plugin: load, params: {file: a}}
+  rounds:
+    repeat: {round: 1..5}
+    local_<round>: {plugin: load, params: {file: a}}
+)";
+  auto r = plan(text, {parse_override("rounds.round=1..2"), parse_override("local_*.count=9")});
+  REQUIRE(messages(r).empty());
+  CHECK(ids(r) == std::vector<std::string>{"src", "local_1", "local_2"});
+  CHECK(r.plan.stages[0].params.get_int("count") == 10);
+  CHECK(r.plan.stages[1].params.get_int("count") == 9);
+  CHECK(r.plan.stages[2].params.get_int("count") == 9);
+  auto all = plan(text, {parse_override("*.round=[3]")});
+  CHECK(ids(all) == std::vector<std::string>{"src", "local_3"});
+  auto none = plan(text, {parse_override("remote_*.count=9")});
+  CHECK(messages(none) == std::vector<std::string>{"--set remote_*.count: error: --set names unknown stage 'remote_*'"});
+}
+
+TEST_CASE("bad repeat groups are located errors, bounded however large they ask to be", "[plan][repeat]") {
+  auto r = plan(R"(stages:
+  src: {plugin: load, params: {file: a}}
+  g:
+    repeat: {i: 2}
+    s_<j>: {plugin: map, inputs: {data: src.train}}
+  arith:
+    repeat: {name: [x]}
+    u_<name+1>: {plugin: map, inputs: {data: src.train}}
+  huge:
+    repeat: {a: 10000, b: 10000}
+    t_<a>_<b>: {plugin: map, inputs: {data: src.train}}
+)");
+  const auto m = messages(r);
+  REQUIRE(m.size() >= 3);
+  CHECK(m[0] == "x.yaml:5:5: error: unknown repeat variable '<j>' in 's_<j>' (set here: i)");
+  bool bounded = false, arithmetic = false;
+  for (const auto& line : m) {
+    bounded = bounded || line.find("the repeat groups expand to more than 100000 entries") != std::string::npos;
+    arithmetic = arithmetic || line.find("'<name+1>': arithmetic needs an integer variable, 'name' is x") != std::string::npos;
+  }
+  CHECK(bounded);
+  CHECK(arithmetic);
 }

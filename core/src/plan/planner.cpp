@@ -9,6 +9,8 @@
 #include "config/yaml_reader.hpp"
 #include "plan/param_check.hpp"
 #include "plan/plan.hpp"
+#include "plan/repeat.hpp"
+#include "util/glob.hpp"
 #include "pipeline/rng.hpp"
 #include "plan/file_hashes.hpp"
 #include "plugin/extension_registry.hpp"
@@ -140,11 +142,39 @@ namespace {
 
 // Errors in file order; command-line (--set) errors, which have no line, first and in the order
 // given.
+// By location; a stage written once in a repeat group and wrong in each of its copies is
+// reported for the first few copies only.
 void sort_errors(std::vector<Error>& errors) {
   std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
     return std::tie(a.location().line, a.location().column) <
            std::tie(b.location().line, b.location().column);
   });
+  // The same message at the same place (a template's copies) once.
+  std::set<std::tuple<std::string, int, int, std::string>> seen;
+  errors.erase(std::remove_if(errors.begin(), errors.end(),
+                              [&](const Error& e) {
+                                const Location& l = e.location();
+                                return !seen.emplace(l.file, l.line, l.column, e.message()).second;
+                              }),
+               errors.end());
+  constexpr std::size_t kept_per_location = 3;
+  std::vector<Error> out;
+  for (std::size_t i = 0; i < errors.size();) {
+    std::size_t j = i;
+    const Location& at = errors[i].location();
+    while (j < errors.size() && errors[j].location().file == at.file && errors[j].location().line == at.line &&
+           errors[j].location().column == at.column && at.line > 0)
+      ++j;
+    if (j == i) j = i + 1;
+    const std::size_t n = j - i;
+    for (std::size_t k = i; k < j && k < i + kept_per_location; ++k) out.push_back(errors[k]);
+    if (n > kept_per_location)
+      out.back() = Error(out.back().code(), out.back().message() + " (and " + std::to_string(n - kept_per_location) +
+                                                " more errors at this place, from its other repeats)",
+                         out.back().location());
+    i = j;
+  }
+  errors = std::move(out);
 }
 
 void plan_into(PlanResult& result, const Value& config, const std::string& label,
@@ -226,22 +256,40 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
     return;
   }
 
-  // Overrides apply to the config before anything is checked, so they are checked like the file.
-  Value stages_with_overrides = *stages;
-  for (const auto& o : overrides) {
-    Value* stage = stages_with_overrides.find(o.stage);
-    if (!stage || !stage->is_map()) {
+  // Repeat groups are expanded first, then overrides apply to the config before anything is
+  // checked, so both are checked like the file.
+  Value unexpanded = *stages;
+  std::vector<bool> sets_variable(overrides.size(), false);
+  for (std::size_t i = 0; i < overrides.size(); ++i)
+    sets_variable[i] = set_repeat_variable(unexpanded, overrides[i].stage, overrides[i].param, overrides[i].value);
+  Value stages_with_overrides = expand_repeats(unexpanded, diag);
+  for (std::size_t i = 0; i < overrides.size(); ++i) {
+    if (sets_variable[i]) continue;
+    const Override& o = overrides[i];
+    // A pattern ("local_*") sets the parameter of every stage whose id it matches.
+    std::vector<Value*> targets;
+    if (o.stage.find_first_of("*?") != std::string::npos) {
+      std::vector<std::string> matching;
+      for (const auto& [id, spec] : stages_with_overrides.entries())
+        if (glob_match(o.stage, id) && spec.is_map()) matching.push_back(id);
+      for (const auto& id : matching) targets.push_back(stages_with_overrides.find(id));
+    } else if (Value* stage = stages_with_overrides.find(o.stage); stage && stage->is_map()) {
+      targets.push_back(stage);
+    }
+    if (targets.empty()) {
       std::vector<std::string> ids;
-      for (const auto& [id, _] : stages->entries()) ids.push_back(id);
+      for (const auto& [id, _] : stages_with_overrides.entries()) ids.push_back(id);
       diag.error(ErrorCode::usage, o.value.location(),
                  o.origin + " names unknown stage '" + o.stage + "'" + hint(o.stage, ids));
       continue;
     }
-    Value* params = stage->find("params");
-    if (!params || params->is_null()) {
-      params = &stage->set("params", Value::map());
+    for (Value* stage : targets) {
+      Value* params = stage->find("params");
+      if (!params || params->is_null()) {
+        params = &stage->set("params", Value::map());
+      }
+      if (params->is_map()) params->set(o.param, o.value, o.value.location());
     }
-    if (params->is_map()) params->set(o.param, o.value, o.value.location());
   }
 
   auto valid_id = [](const std::string& id) {
