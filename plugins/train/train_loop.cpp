@@ -100,6 +100,11 @@ std::vector<ParamSpec> transfer_params() {
                 0)
           .range(0, 1e6),
       param_bool("cache_features", "run a frozen prefix once per sample and train the rest on its outputs", true),
+      param_float("proximal_mu",
+                  "FedProx (Li et al. 2020): adds (mu / 2) ||w - w_start||^2 to the loss, keeping a client's local training "
+                  "near the global model it started from; 0: off",
+                  0.0)
+          .range(0, 1e6),
   };
 }
 
@@ -108,6 +113,7 @@ void read_transfer_options(const Params& p, TrainOptions& o) {
     for (const auto& [glob, scale] : p.get("lr_multipliers").entries()) o.lr_multipliers.emplace_back(glob, scale.as_float());
   o.unfreeze_every = p.get_int("unfreeze_every");
   o.cache_features = p.get_bool("cache_features");
+  o.proximal_mu = p.get_float("proximal_mu");
 }
 
 void check_training_params(const Params& p, Diagnostics& diag) {
@@ -336,6 +342,18 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
       ctx.log("augmentation changes the inputs every epoch: the frozen layers' outputs are not cached");
   }
   Tensor augmented;
+  // FedProx: the weights training started from, and the gradient of (mu / 2) ||w - w_start||^2.
+  std::vector<Tensor> start;
+  if (o.proximal_mu > 0)
+    for (const Parameter* p : params) start.push_back(p->value);
+  auto add_proximal_gradient = [&] {
+    for (std::size_t i = 0; i < start.size(); ++i) {
+      Parameter& p = *params[i];
+      if (!p.trainable || p.grad.numel() != p.value.numel()) continue;
+      const float mu = static_cast<float>(o.proximal_mu);
+      for (std::int64_t j = 0; j < p.value.numel(); ++j) p.grad.data()[j] += mu * (p.value.data()[j] - start[i].data()[j]);
+    }
+  };
   auto refresh_cache = [&] {
     const std::size_t k = o.cache_features && o.augment.empty() ? cacheable_prefix(model) : 0;
     if (k == cached) return;
@@ -393,6 +411,7 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
                                                  std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
                                                  "; lower the learning rate or clip gradients");
       model.backward(grad);
+      if (o.proximal_mu > 0) add_proximal_gradient();
       if (o.clip_norm > 0) clip_grad_norm(params, o.clip_norm);
       optimizer->step(schedule.at(step));
 
@@ -446,6 +465,8 @@ void train_model(Model& model, const Dataset& data, const Dataset* validation, c
   ctx.timing("train_seconds", Value::real(seconds_total));
   // The time of the latest training (e.g. the finetuning, not the pretraining before it).
   model.notes().set("train_seconds", Value::real(seconds_total));
+  // How much data the latest training saw: fedavg weights each client by it.
+  model.notes().set("train_samples", Value::integer(data.size()));
 }
 
 void TrainingStage::run(StageContext& ctx) {

@@ -34,6 +34,7 @@ struct TrainOptions {
   std::vector<std::pair<std::string, double>> lr_multipliers;  // layer-name glob → lr scale; first match
   std::int64_t unfreeze_every = 0;  // > 0: unfreeze one more layer (from the top) every N epochs
   bool cache_features = true;       // train a trainable suffix on cached outputs of a frozen prefix
+  double proximal_mu = 0;           // FedProx: (mu / 2) ||w - w_start||^2 added to the loss
   data::Augmentation augment;       // transforms of every training sample, drawn anew each epoch
 };
 

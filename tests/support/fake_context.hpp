@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/rng.hpp"
 #include "pipeline/stage.hpp"
 
 namespace test {
@@ -21,6 +22,11 @@ class FakeContext : public pipeline::StageContext {
 
   const std::string& stage_id() const override { return id_; }
   std::uint64_t seed() const override { return seed_; }
+  // As in a run: from the experiment seed and the name, the same for every stage.
+  std::uint64_t experiment_seed = 0;
+  std::uint64_t shared_seed(std::string_view name) const override {
+    return pipeline::derive_seed(experiment_seed, "shared:" + std::string(name));
+  }
   bool has_input(std::string_view port) const override { return inputs.count(std::string(port)) > 0; }
   std::vector<std::string> input_names() const override {
     std::vector<std::string> names;
@@ -40,5 +46,16 @@ class FakeContext : public pipeline::StageContext {
   std::uint64_t seed_;
   std::string id_;
 };
+
+// A stage type's defaults overlaid with the parameters written as YAML ("{clients: 2}"), as the
+// planner would check them.
+inline pipeline::Params params_of(const pipeline::StageInfo& info, const std::string& yaml) {
+  pipeline::Value v = pipeline::Value::map();
+  for (const auto& spec : info.params)
+    if (spec.default_value) v.set(spec.name, *spec.default_value);
+  const pipeline::Value given = pipeline::parse_value(yaml);
+  for (const auto& [k, value] : given.entries()) v.set(k, value);
+  return pipeline::Params(v);
+}
 
 }  // namespace test

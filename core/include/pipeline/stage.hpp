@@ -76,6 +76,11 @@ class StageContext {
   // run record's results.txt. Unlike metric(), the text may hold measurements (training time).
   // Contexts that do not collect results (older ones) log it.
   virtual void result(std::string_view text);
+  // A seed derived from the experiment's (or the sweep trial's) seed and `name`, not from the stage
+  // id: stages that must draw the same numbers agree on a name (every client of one federated
+  // partition computes the same partition, and a new trial seed gives a new one). Contexts that
+  // predate it derive it from seed(), which is then not shared.
+  virtual std::uint64_t shared_seed(std::string_view name) const;
 };
 
 class Stage {

@@ -88,6 +88,10 @@ class Context : public StageContext {
 
   const std::string& stage_id() const override { return stage_.id; }
   std::uint64_t seed() const override { return stage_.seed; }
+  // Stage ids hold no ':', so no shared seed equals a stage's seed.
+  std::uint64_t shared_seed(std::string_view name) const override {
+    return stage_seed(plan_.seed, plan_.trial_seed, "shared:" + std::string(name));
+  }
 
   bool has_input(std::string_view port) const override { return find_input(port) != nullptr; }
   std::vector<std::string> input_names() const override {
