@@ -6,7 +6,7 @@ namespace {
 void register_transfer(pipeline::Registry& registry) {
   using namespace pipeline::transfer;
   for (auto info : {freeze_stage(), unfreeze_stage(), replace_head_stage(), truncate_stage(), finetune_stage(),
-                    compare_stage()})
+                    compare_stage(), embed_stage()})
     registry.add_stage(info);
 }
 }  // namespace

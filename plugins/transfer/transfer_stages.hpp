@@ -11,5 +11,6 @@ StageInfo replace_head_stage();
 StageInfo truncate_stage();
 StageInfo finetune_stage();
 StageInfo compare_stage();
+StageInfo embed_stage();
 
 }  // namespace pipeline::transfer

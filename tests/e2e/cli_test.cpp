@@ -79,7 +79,8 @@ TEST_CASE("usage errors exit 2 with a hint", "[cli]") {
 TEST_CASE("plugins and inspect describe what is loaded", "[cli]") {
   auto p = test::run_cli({"plugins"});
   CHECK(p.exit_code == 0);
-  CHECK(p.out.find("data " PIPELINE_VERSION_STRING) == 0);
+  CHECK(p.out.find("active " PIPELINE_VERSION_STRING) == 0);  // sorted by name
+  CHECK(p.out.find("\ndata " PIPELINE_VERSION_STRING) != std::string::npos);
   CHECK(p.out.find("stages: concat csv_dataset dataset_stats idx_dataset image_folder long_tail save_image_folder split subset") != std::string::npos);
   auto i = test::run_cli({"inspect", "idx_dataset"});
   CHECK(i.exit_code == 0);

@@ -157,7 +157,7 @@ TEST_CASE("a plugin's own artifact type with a registered codec is cached", "[ki
 }
 
 TEST_CASE("check-plugin passes every built-in plugin", "[kit][check-plugin]") {
-  for (const char* name : {"data", "layers", "train", "transfer"}) {
+  for (const char* name : {"data", "layers", "train", "transfer", "federated", "active"}) {
     const auto r = test::run_cli({"check-plugin", (builtin / ("pipeline_" + std::string(name) + ".so")).string()});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
