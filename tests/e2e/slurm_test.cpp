@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -179,6 +180,52 @@ TEST_CASE("the reduced transfer sweep on Slurm gives the local run's summary byt
   REQUIRE(again.exit_code == 0);
   CHECK(again.err.find("0 job(s) submitted") != std::string::npos);
   check_same_results(record("local"), record("slurm-again"));
+}
+
+TEST_CASE("federated clients on Slurm are separate jobs, and the rounds give the local run's metrics", "[slurm]") {
+  test::TempDir dir;
+  test::write_small_image_files(dir.path(), 120);
+  test::write_text(dir / "f.yaml", "experiment: federation-on-slurm\nseed: 3\nstages:\n" + test::small_data_and_model_yaml(8) + R"(  parts:
+    repeat: {client: 3}
+    part_<client>: {plugin: federated_split, inputs: {data: data.train}, params: {clients: 3, client: <client>}}
+  global_0: {plugin: fedavg, inputs: {start: net}, params: {weighting: uniform}}
+  rounds:
+    repeat: {round: 1..2}
+    clients:
+      repeat: {client: 3}
+      local_<round>_<client>:
+        plugin: finetune
+        inputs: {model: global_<round-1>, data: part_<client>}
+        params: {epochs: 5, batch_size: 4, lr: 0.05}
+    global_<round>:
+      plugin: fedavg
+      inputs: {models: {repeat: {client: 3}, c<client>: local_<round>_<client>}}
+  score: {plugin: evaluate, inputs: {model: global_2, data: data.test}}
+)");
+  auto run = [&](const std::string& executor) {
+    return test::run_cli({"run", (dir / "f.yaml").string(), "--runs-dir", (dir / executor).string(), "--cache-dir",
+                          (dir / ("cache-" + executor)).string(), "--executor", executor});
+  };
+  const auto local = run("local");
+  REQUIRE(local.exit_code == 0);
+  const auto slurm = run("slurm");
+  INFO(slurm.err);
+  REQUIRE(slurm.exit_code == 0);
+  auto record = [&](const std::string& name) {
+    for (const auto& exp : fs::directory_iterator(dir / name))
+      for (const auto& r : fs::directory_iterator(exp.path())) return r.path();
+    return fs::path();
+  };
+  CHECK(test::read_file(record("local") / "metrics.json") == test::read_file(record("slurm") / "metrics.json"));
+  // Each client's local training of each round is a job of its own.
+  const json lock = read_json(record("slurm") / "lock.json");
+  std::set<std::string> jobs;
+  for (const char* id : {"local_1_0", "local_1_1", "local_1_2", "local_2_0", "local_2_1", "local_2_2"}) {
+    INFO(id);
+    REQUIRE(lock["slurm_jobs"].contains(id));
+    jobs.insert(lock["slurm_jobs"][id]["slurm_job"].get<std::string>());
+  }
+  CHECK(jobs.size() == 6);
 }
 
 TEST_CASE("a failing trial on Slurm fails its stage with the job's stderr, and the other trials finish", "[slurm]") {
