@@ -103,3 +103,29 @@ TEST_CASE("a federated run killed after a round resumes at the last finished rou
   CHECK(resumed.err.find("[global_" + std::to_string(rounds) + "] start") != std::string::npos);
   CHECK(f.score_metrics(resumed.out) == f.score_metrics(clean.out));
 }
+
+TEST_CASE("data-dependent limits of the new stages fail at run time, naming the stage and the numbers", "[rounds]") {
+  test::TempDir dir;
+  test::write_small_image_files(dir.path(), 9);  // 3 images of each class
+  std::string yaml = "experiment: limits\nseed: 1\nstages:\n" + test::small_data_and_model_yaml() + R"(  part:
+    plugin: federated_split
+    inputs: {data: data.train}
+    params: {clients: 4, client: 0}
+  start: {plugin: active_split, inputs: {data: data.train}, params: {per_class: 1}}
+  pick:
+    plugin: active_select
+    inputs: {model: net, labelled: start.labelled, pool: start.pool}
+    params: {strategy: margin, batch: 50}
+)";
+  yaml.replace(yaml.find("test_fraction: 0.25"), 19, "test_fraction: 0");
+  test::write_text(dir / "e.yaml", yaml);
+  const auto r = test::run_cli({"run", (dir / "e.yaml").string(), "--runs-dir", (dir / "runs").string(), "--cache-dir",
+                                (dir / "cache").string()});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("e.yaml:10:3: error: stage 'part' (federated_split) failed") != std::string::npos);
+  CHECK(r.err.find("an IID split gives every client every class, but class 0 has 3 samples for 4 clients") !=
+        std::string::npos);
+  CHECK(r.err.find("e.yaml:15:3: error: stage 'pick' (active_select) failed") != std::string::npos);
+  CHECK(r.err.find("batch 50 is larger than the pool, which holds 6 samples") != std::string::npos);
+}

@@ -47,8 +47,13 @@ class Value {
   const Value* find(std::string_view key) const;
   Value* find(std::string_view key);
   Value& set(std::string key, Value v, Location key_location = {});  // replaces or appends
+  // Appends without looking for the key, for builders that keep keys unique themselves (a linear
+  // set() per key would make large maps quadratic).
+  Value& append(std::string key, Value v, Location key_location = {});
   // Where the key itself was written (falls back to the value's location).
   const Location& key_location(std::string_view key) const;
+  const Location& key_location_at(std::size_t entry) const;  // of entries()[entry]
+  Value& value_at(std::size_t entry);                         // entries()[entry].second, to change
   void push_back(Value v);
   std::size_t size() const;
 

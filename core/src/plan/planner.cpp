@@ -269,10 +269,10 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
     // A pattern ("local_*") sets the parameter of every stage whose id it matches.
     std::vector<Value*> targets;
     if (o.stage.find_first_of("*?") != std::string::npos) {
-      std::vector<std::string> matching;
-      for (const auto& [id, spec] : stages_with_overrides.entries())
-        if (glob_match(o.stage, id) && spec.is_map()) matching.push_back(id);
-      for (const auto& id : matching) targets.push_back(stages_with_overrides.find(id));
+      for (std::size_t entry = 0; entry < stages_with_overrides.entries().size(); ++entry) {
+        const auto& [id, spec] = stages_with_overrides.entries()[entry];
+        if (glob_match(o.stage, id) && spec.is_map()) targets.push_back(&stages_with_overrides.value_at(entry));
+      }
     } else if (Value* stage = stages_with_overrides.find(o.stage); stage && stage->is_map()) {
       targets.push_back(stage);
     }
@@ -301,10 +301,11 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
   static const std::vector<std::string> stage_keys = {"plugin", "params", "inputs", "doc"};
   std::vector<StageDraft> drafts;
   std::map<std::string, std::size_t> index;
-  for (const auto& [id, spec] : stages_with_overrides.entries()) {
+  for (std::size_t entry = 0; entry < stages_with_overrides.entries().size(); ++entry) {
+    const auto& [id, spec] = stages_with_overrides.entries()[entry];
     StageDraft d;
     d.id = id;
-    d.location = stages_with_overrides.key_location(id);
+    d.location = stages_with_overrides.key_location_at(entry);
     const std::string ctx = "stage '" + id + "'";
     if (!valid_id(id))
       diag.error(d.location, ctx + ": a stage id must start with a letter or '_' and contain only "

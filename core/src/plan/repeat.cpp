@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -14,7 +15,8 @@ namespace {
 
 // Bounds, so a hostile file cannot ask for billions of stages.
 constexpr std::int64_t max_values_per_variable = 10000;
-constexpr std::size_t max_expanded_entries = 100000;
+constexpr std::size_t max_expanded_entries = 2000000;  // keys at every depth
+constexpr std::size_t max_expanded_stages = 20000;
 
 struct Binding {
   std::string name;
@@ -50,14 +52,22 @@ class Expander {
  public:
   explicit Expander(Diagnostics& diag) : diag_(diag) {}
 
+  // A map being filled, with its keys in a hash set: finding a duplicate stays O(1) per key.
+  struct Target {
+    Value& map;
+    std::unordered_set<std::string> keys;
+    bool stage_level;
+  };
+
   // Copies `map`'s entries into `out`, expanding the groups among them.
-  void expand_map(const Value& map, const Bindings& bindings, Value& out, bool stage_level) {
+  void expand_map(const Value& map, const Bindings& bindings, Target& out) {
+    const bool stage_level = out.stage_level;
     for (std::size_t i = 0; i < map.entries().size(); ++i) {
       const auto& [key, value] = map.entries()[i];
-      const Location& key_location = map.key_location(key);
+      const Location& key_location = map.key_location_at(i);
       if (const Value* repeat = value.is_map() ? value.find("repeat") : nullptr) {
         if (repeat->is_map()) {
-          expand_group(value, *repeat, bindings, out, stage_level);
+          expand_group(value, *repeat, bindings, out);
           continue;
         }
         if (stage_level) {
@@ -73,7 +83,8 @@ class Expander {
   }
 
  private:
-  void expand_group(const Value& group, const Value& repeat, const Bindings& bindings, Value& out, bool stage_level) {
+  void expand_group(const Value& group, const Value& repeat, const Bindings& bindings, Target& out) {
+    const bool stage_level = out.stage_level;
     std::vector<Variable> variables;
     bool ok = true;
     for (const auto& [name, range] : repeat.entries()) {
@@ -106,22 +117,23 @@ class Expander {
     }
     if (!ok) return;
     Value body = Value::map().at(group.location());
-    for (const auto& [key, value] : group.entries())
-      if (key != "repeat") body.set(key, value, group.key_location(key));
+    for (std::size_t i = 0; i < group.entries().size(); ++i)
+      if (group.entries()[i].first != "repeat")
+        body.append(group.entries()[i].first, group.entries()[i].second, group.key_location_at(i));
     Bindings current = bindings;
-    combine(variables, 0, current, body, out, stage_level);
+    combine(variables, 0, current, body, out);
   }
 
   void combine(const std::vector<Variable>& variables, std::size_t v, Bindings& current, const Value& body,
-               Value& out, bool stage_level) {
+               Target& out) {
     if (v == variables.size()) {
-      expand_map(body, current, out, stage_level);
+      expand_map(body, current, out);
       return;
     }
     for (const auto& value : variables[v].values) {
       if (failed_) return;
       current.push_back({variables[v].name, value});
-      combine(variables, v + 1, current, body, out, stage_level);
+      combine(variables, v + 1, current, body, out);
       current.pop_back();
     }
   }
@@ -208,7 +220,8 @@ class Expander {
     }
     if (value.is_map()) {
       Value map = Value::map().at(value.location());
-      expand_map(value, bindings, map, false);
+      Target target{map, {}, false};
+      expand_map(value, bindings, target);
       return map;
     }
     return value;
@@ -274,20 +287,22 @@ class Expander {
     return Value::string(out).at(value.location());
   }
 
-  bool add(Value& out, const std::string& key, Value value, const Location& where, bool expanded) {
-    if (out.find(key)) {
+  bool add(Target& out, const std::string& key, Value value, const Location& where, bool expanded) {
+    if (!out.keys.insert(key).second) {
       diag_.error(where, "'" + key + "' appears more than once" +
                              (expanded ? " after the repeat groups are expanded" : ""));
       return true;
     }
-    if (++entries_ > max_expanded_entries) {
+    if (++entries_ > max_expanded_entries || (out.stage_level && out.keys.size() > max_expanded_stages)) {
       if (!failed_)
-        diag_.error(where, "the repeat groups expand to more than " + std::to_string(max_expanded_entries) +
-                               " entries");
+        diag_.error(where, "the repeat groups expand to more than " +
+                               (out.stage_level && out.keys.size() > max_expanded_stages
+                                    ? std::to_string(max_expanded_stages) + " stages"
+                                    : std::to_string(max_expanded_entries) + " entries"));
       failed_ = true;
       return false;
     }
-    out.set(key, std::move(value), where);
+    out.map.append(key, std::move(value), where);
     return true;
   }
 
@@ -318,7 +333,8 @@ bool set_repeat_variable(Value& stages, const std::string& group, const std::str
 
 Value expand_repeats(const Value& stages, Diagnostics& diagnostics) {
   Value out = Value::map().at(stages.location());
-  Expander(diagnostics).expand_map(stages, {}, out, true);
+  Expander::Target target{out, {}, true};
+  Expander(diagnostics).expand_map(stages, {}, target);
   return out;
 }
 

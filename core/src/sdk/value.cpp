@@ -114,6 +114,22 @@ Value& Value::set(std::string key, Value v, Location key_location) {
   return entries_.back().second;
 }
 
+Value& Value::append(std::string key, Value v, Location key_location) {
+  if (kind_ != Kind::map) wrong_kind(*this, "map");
+  entries_.emplace_back(std::move(key), std::move(v));
+  key_locations_.push_back(std::move(key_location));
+  return entries_.back().second;
+}
+
+Value& Value::value_at(std::size_t entry) {
+  if (kind_ != Kind::map) wrong_kind(*this, "map");
+  return entries_.at(entry).second;
+}
+
+const Location& Value::key_location_at(std::size_t entry) const {
+  return key_locations_.at(entry).known() ? key_locations_[entry] : entries_.at(entry).second.location();
+}
+
 const Location& Value::key_location(std::string_view key) const {
   for (std::size_t i = 0; i < entries_.size(); ++i)
     if (entries_[i].first == key)
