@@ -271,7 +271,7 @@ TEST_CASE("bad repeat groups are located errors, bounded however large they ask 
     repeat: {name: [x]}
     u_<name+1>: {plugin: map, inputs: {data: src.train}}
   huge:
-    repeat: {a: 10000, b: 10000}
+    repeat: {a: 150, b: 150}
     t_<a>_<b>: {plugin: map, inputs: {data: src.train}}
 )");
   const auto m = messages(r);

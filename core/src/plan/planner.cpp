@@ -262,7 +262,9 @@ void plan_into(PlanResult& result, const Value& config, const std::string& label
   std::vector<bool> sets_variable(overrides.size(), false);
   for (std::size_t i = 0; i < overrides.size(); ++i)
     sets_variable[i] = set_repeat_variable(unexpanded, overrides[i].stage, overrides[i].param, overrides[i].value);
-  Value stages_with_overrides = expand_repeats(unexpanded, diag);
+  std::optional<Value> expanded = expand_repeats(unexpanded, diag);
+  if (!expanded) return;
+  Value stages_with_overrides = std::move(*expanded);
   for (std::size_t i = 0; i < overrides.size(); ++i) {
     if (sets_variable[i]) continue;
     const Override& o = overrides[i];

@@ -51,6 +51,7 @@ std::string bound_names(const Bindings& bindings) {
 class Expander {
  public:
   explicit Expander(Diagnostics& diag) : diag_(diag) {}
+  bool failed() const { return failed_; }  // the bound was hit
 
   // A map being filled, with its keys in a hash set: finding a duplicate stays O(1) per key.
   struct Target {
@@ -331,10 +332,12 @@ bool set_repeat_variable(Value& stages, const std::string& group, const std::str
   return found;
 }
 
-Value expand_repeats(const Value& stages, Diagnostics& diagnostics) {
+std::optional<Value> expand_repeats(const Value& stages, Diagnostics& diagnostics) {
   Value out = Value::map().at(stages.location());
   Expander::Target target{out, {}, true};
-  Expander(diagnostics).expand_map(stages, {}, target);
+  Expander expander(diagnostics);
+  expander.expand_map(stages, {}, target);
+  if (expander.failed()) return std::nullopt;
   return out;
 }
 

@@ -13,14 +13,17 @@
 // `graph`, `explain`, the cache and the executors see plain stages with their own ids and keys.
 #pragma once
 
+#include <optional>
+
 #include "pipeline/stage.hpp"
 #include "pipeline/value.hpp"
 
 namespace pipeline {
 
 // The map `stages` with every repeat group below it expanded; problems go to `diagnostics`,
-// located at the group or the placeholder.
-Value expand_repeats(const Value& stages, Diagnostics& diagnostics);
+// located at the group or the placeholder. Nothing when the groups ask for more stages than the
+// bound: there is no point checking a partial expansion.
+std::optional<Value> expand_repeats(const Value& stages, Diagnostics& diagnostics);
 
 // `--set GROUP.VAR=VALUE`: sets variable VAR of every repeat group whose label matches GROUP (a
 // label or a pattern such as "*"), anywhere below `stages`, before expansion (fewer rounds for a quick test, or a sweep over the number of
