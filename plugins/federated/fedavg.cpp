@@ -31,11 +31,13 @@ class FedAvg : public Stage {
     if (names.empty()) throw Error(ErrorCode::missing_input, "fedavg needs at least one client model");
     const bool by_samples = params_.get_string("weighting") == "samples";
     std::vector<double> weights;
-    double total = 0;
+    double total = 0, seconds = 0;  // seconds: the round's training time, every client's summed
     for (const auto& name : names) {
-      const double w = by_samples ? samples_of(*ctx.input_as<Model>(name), name) : 1.0;
+      auto model = ctx.input_as<Model>(name);
+      const double w = by_samples ? samples_of(*model, name) : 1.0;
       weights.push_back(w);
       total += w;
+      if (const Value* t = model->notes().find("train_seconds"); t && t->is_number()) seconds += t->as_float();
     }
 
     // The first client's copy holds the average; each client is cloned in turn, read and dropped,
@@ -64,11 +66,6 @@ class FedAvg : public Stage {
       }
     }
 
-    // The round's training time: every client's, summed.
-    double seconds = 0;
-    for (const auto& name : names)
-      if (const Value* t = ctx.input_as<Model>(name)->notes().find("train_seconds"); t && t->is_number())
-        seconds += t->as_float();
     global->notes().set("train_seconds", Value::real(seconds));
     global->notes().set("train_samples", Value::real(by_samples ? total : static_cast<double>(names.size())));
     global->notes().set("federated_clients", Value::integer(static_cast<std::int64_t>(names.size())));

@@ -141,9 +141,8 @@ struct StageDraft {
 namespace {
 
 // Errors in file order; command-line (--set) errors, which have no line, first and in the order
-// given.
-// By location; a stage written once in a repeat group and wrong in each of its copies is
-// reported for the first few copies only.
+// given. A stage written once in a repeat group and wrong in each of its copies is reported once
+// per message, and for the first few copies only.
 void sort_errors(std::vector<Error>& errors) {
   std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
     return std::tie(a.location().line, a.location().column) <
