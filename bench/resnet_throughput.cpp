@@ -6,6 +6,7 @@
 //
 //   resnet_throughput throughput SIZE [--min-time SECONDS]
 //   resnet_throughput finetune SIZE [--images N] [--epochs E]
+//   resnet_throughput profile SIZE [--steps N]   (N training steps between markers: bench/profile)
 #include <sys/resource.h>
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "layer_support.hpp"
 #include "loss.hpp"
 #include "optimizer.hpp"
+#include "profile_window.hpp"
 #include "pipeline/model_builder.hpp"
 #include "pipeline/schema.hpp"
 #include "support/fake_context.hpp"
@@ -70,24 +72,40 @@ double peak_rss_mb() {
   return usage.ru_maxrss / 1024.0;
 }
 
-int throughput(std::int64_t size, double min_time) {
-  auto model = resnet18(size, 1000);
-  auto optimizer = train::builtin_optimizer("sgd", parse_value("{momentum: 0.9}")).create();
-  for (auto& np : model->named_parameters()) optimizer->add(np.param, 1.0);
+// The step both modes time: forward in training mode, mean cross-entropy, backward, SGD.
+struct TrainStep {
+  explicit TrainStep(std::int64_t size)
+      : model(resnet18(size, 1000)),
+        optimizer(train::builtin_optimizer("sgd", parse_value("{momentum: 0.9}")).create()),
+        x(random_batch(batch, size, 1)),
+        labels(batch) {
+    for (auto& np : model->named_parameters()) optimizer->add(np.param, 1.0);
+    for (std::int64_t i = 0; i < batch; ++i) labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i * 31 % 1000);
+  }
+  void operator()() {
+    model->forward(x, logits, Mode::train);
+    ce(logits, labels.data(), &grad);
+    model->backward(grad);
+    optimizer->step(0.01);
+  }
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Optimizer> optimizer;
   train::CrossEntropy ce;
-  const Tensor x = random_batch(batch, size, 1);
-  std::vector<std::int32_t> labels(batch);
-  for (std::int64_t i = 0; i < batch; ++i) labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i * 31 % 1000);
-  Tensor logits, grad;
-  const double train = images_per_second(
-      [&] {
-        model->forward(x, logits, Mode::train);
-        ce(logits, labels.data(), &grad);
-        model->backward(grad);
-        optimizer->step(0.01);
-      },
-      min_time);
-  const double infer = images_per_second([&] { model->forward(x, logits, Mode::eval); }, min_time);
+  Tensor x, logits, grad;
+  std::vector<std::int32_t> labels;
+};
+
+int profile(std::int64_t size, int steps) {
+  TrainStep step(size);
+  for (int i = 0; i < 2; ++i) step();
+  bench::profile_window(steps, [&] { step(); });
+  return 0;
+}
+
+int throughput(std::int64_t size, double min_time) {
+  TrainStep step(size);
+  const double train = images_per_second([&] { step(); }, min_time);
+  const double infer = images_per_second([&] { step.model->forward(step.x, step.logits, Mode::eval); }, min_time);
   const char* threads = std::getenv("OMP_NUM_THREADS");
   std::printf("{\"impl\": \"pipeline\", \"kind\": \"throughput\", \"size\": %lld, \"threads\": %s, \"batch\": %lld, "
               "\"train_ips\": %.2f, \"infer_ips\": %.2f, \"peak_rss_mb\": %.1f}\n",
@@ -142,10 +160,13 @@ int main(int argc, char** argv) {
   const std::int64_t size = std::atoll(argv[2]);
   double min_time = 5;
   std::int64_t images = 250, epochs = 3;
+  int steps = 3;
   for (int i = 3; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--min-time")) min_time = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--images")) images = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--epochs")) epochs = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
   }
+  if (mode == "profile") return profile(size, steps);
   return mode == "finetune" ? finetune(size, images, epochs) : throughput(size, min_time);
 }

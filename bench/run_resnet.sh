@@ -11,6 +11,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../build}"
 reps="${2:-3}"
 out="$(mktemp)"
+# The machine's own peak in the same run (oneDNN matmul f32 and bf16), for the % columns.
+for threads in ${THREADS:-2}; do
+  OMP_NUM_THREADS=$threads "$build/bin/peak" --min-time 2 | tee -a "$out"
+done
 # Waiting policies as in run_throughput.sh: ours OpenMP's default, PyTorch passive (its OpenMP and
 # OpenBLAS threads spin against each other otherwise).
 for rep in $(seq 1 "$reps"); do
@@ -27,16 +31,23 @@ done
 /usr/bin/python3 - "$out" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-print("\n| input | threads | train img/s pipeline | train img/s PyTorch | ratio | infer img/s pipeline | infer img/s PyTorch | ratio | peak RSS MB pipeline / PyTorch |")
-print("|---|---|---|---|---|---|---|---|---|")
-keys = sorted({(r["size"], r["threads"]) for r in rows if r["kind"] == "throughput"})
+peaks = {(r["threads"], r["dtype"]): r["gflops"] for r in rows if r["kind"] == "peak"}
+for (threads, dtype), g in sorted(peaks.items(), key=str):
+    print(f"this machine's oneDNN matmul peak, {dtype}, {threads} threads: {g} GFLOP/s")
+print("\n| input | threads | train img/s pipeline | train img/s PyTorch | ratio | infer img/s pipeline | infer img/s PyTorch | ratio | train % of f32 peak pipeline / PyTorch | peak RSS MB pipeline / PyTorch |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+keys = sorted({(r["size"], r["threads"]) for r in rows if r["kind"] == "throughput"}, key=str)
 for size, threads in keys:
     def med(impl, field):
         v = [r[field] for r in rows if r["kind"] == "throughput" and r["impl"] == impl and r["size"] == size and r["threads"] == threads]
         return statistics.median(v) if v else float("nan")
     t_ours, t_pt, i_ours, i_pt = med("pipeline", "train_ips"), med("pytorch", "train_ips"), med("pipeline", "infer_ips"), med("pytorch", "infer_ips")
+    # Training FLOPs per image: 3 x forward, ResNet-18's forward is 1.82 GFLOP at 224 px.
+    train_flops = 3 * 1.82e9 * (size / 224) ** 2
+    peak = peaks.get((threads, "f32")) or float("nan")
+    share = lambda ips: f"{100 * ips * train_flops / 1e9 / peak:.0f}%"
     print(f"| 3x{size}x{size} | {threads} | {t_ours:.1f} | {t_pt:.1f} | {t_ours / t_pt:.2f} | {i_ours:.1f} | {i_pt:.1f} | {i_ours / i_pt:.2f} | "
-          f"{med('pipeline', 'peak_rss_mb'):.0f} / {med('pytorch', 'peak_rss_mb'):.0f} |")
+          f"{share(t_ours)} / {share(t_pt)} | {med('pipeline', 'peak_rss_mb'):.0f} / {med('pytorch', 'peak_rss_mb'):.0f} |")
 for r in rows:
     if r["kind"] == "finetune":
         print(f"\nfinetune, 3x{r['size']}x{r['size']}, {r['images']} images, {r['threads']} threads, s/epoch: frozen backbone with cached "

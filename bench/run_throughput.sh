@@ -10,6 +10,10 @@ build="${1:-$here/../build}"
 reps="${2:-3}"
 anchors="$here/../../shared/anchors/pytorch"
 out="$(mktemp)"
+# The machine's own peak in the same run (oneDNN matmul f32 and bf16), for the % of peak column.
+for threads in ${THREADS:-1 2}; do
+  OMP_NUM_THREADS=$threads "$build/bin/peak" --min-time 2 | tee -a "$out"
+done
 # Each implementation in its best threading environment, measured in the same run:
 # - pipeline with OpenMP's default (active) waiting, as `pipeline run` uses; passive waiting makes
 #   every parallel region a futex wake-up, which oneDNN's RNNs (many small regions a step) pay

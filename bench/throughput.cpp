@@ -4,7 +4,10 @@
 // Fashion-MNIST training set. One config per process (peak RSS is per config); threads come from
 // OMP_NUM_THREADS, set by run_throughput.sh. Prints one JSON line.
 //
-//   throughput MODEL BATCH [--min-time SECONDS]
+//   throughput MODEL BATCH [--min-time SECONDS] [--profile-steps N]
+//
+// --profile-steps N: after warm-up, N training steps between two marker lines on stdout and no
+// timing, for bench/profile to attribute ONEDNN_VERBOSE's per-primitive lines to a step.
 #include <sys/resource.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -12,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -20,6 +24,7 @@
 #include "layer_support.hpp"
 #include "loss.hpp"
 #include "optimizer.hpp"
+#include "profile_window.hpp"
 
 using namespace pipeline;
 using Clock = std::chrono::steady_clock;
@@ -75,7 +80,12 @@ int main(int argc, char** argv) {
   }
   const std::string model_name = argv[1];
   const std::int64_t batch = std::atoll(argv[2]);
-  const double min_time = argc > 4 ? std::atof(argv[4]) : 3.0;
+  double min_time = 3.0;
+  int profile_steps = 0;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--min-time")) min_time = std::atof(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--profile-steps")) profile_steps = std::atoi(argv[i + 1]);
+  }
   const char* dir = std::getenv("FMNIST_DIR") ? std::getenv("FMNIST_DIR") : "/usr/share/datasets/fashion-mnist";
   auto images = data::read_idx(std::string(dir) + "/train-images-idx3-ubyte.gz", 3, "image");
   auto labels_raw = data::read_idx(std::string(dir) + "/train-labels-idx1-ubyte.gz", 1, "label");
@@ -100,15 +110,19 @@ int main(int argc, char** argv) {
     offset += batch;
     return y;
   };
-  const Timing train = time_steps(
-      [&] {
-        const std::int32_t* y = next_batch();
-        model->forward(x, logits, Mode::train);
-        ce(logits, y, &grad);
-        model->backward(grad);
-        optimizer->step(0.05);
-      },
-      batch, min_time);
+  auto train_step = [&] {
+    const std::int32_t* y = next_batch();
+    model->forward(x, logits, Mode::train);
+    ce(logits, y, &grad);
+    model->backward(grad);
+    optimizer->step(0.05);
+  };
+  if (profile_steps > 0) {
+    for (int i = 0; i < 3; ++i) train_step();
+    bench::profile_window(profile_steps, train_step);
+    return 0;
+  }
+  const Timing train = time_steps(train_step, batch, min_time);
   const Timing infer = time_steps(
       [&] {
         next_batch();
