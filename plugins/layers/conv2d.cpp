@@ -60,7 +60,7 @@ class Conv2d : public Layer {
     Shape out_shape = output_shape(Shape(input.shape().begin() + 1, input.shape().end()));
     out_shape.insert(out_shape.begin(), n);
     output.resize(out_shape);
-    prims(n, mode).run_forward(input, output, params_);
+    prims(n, mode).run_forward(input, output, params_, mode);
     if (mode == Mode::train) input_ = &input;
   }
 

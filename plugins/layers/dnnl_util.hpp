@@ -28,6 +28,10 @@ class ToLayout {
   void init(const memory::desc& from, const memory::desc& to);
   memory operator()(const float* data);  // runs the reorder (if any) on the stream
   const memory::desc& desc() const { return to_; }
+  // Whether the layouts differ, so that operator() reorders into a buffer of this converter's.
+  bool reorders() const { return needed_; }
+  // That buffer as the last operator() left it (only when reorders()).
+  const memory& converted() const { return buffer_; }
 
  private:
   memory::desc from_, to_;

@@ -44,7 +44,7 @@ class Linear : public Layer {
     ++counters_.forward;
     const std::int64_t n = input.dim(0);
     output.resize({n, out_});
-    prims(n, mode).run_forward(input, output, params_);
+    prims(n, mode).run_forward(input, output, params_, mode);
     if (mode == Mode::train) input_ = &input;
   }
 

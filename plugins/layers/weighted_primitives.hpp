@@ -37,10 +37,16 @@ struct WeightedPrimitives {
   }
 
   // output (already sized) = layer(input) with params[0] the weights and params[1] the bias.
-  void run_forward(const Tensor& input, Tensor& output, const std::vector<Parameter>& params);
+  void run_forward(const Tensor& input, Tensor& output, const std::vector<Parameter>& params, Mode mode);
   // Weight (and bias) gradients when params[0] trains, and the input gradient when asked for.
   void run_backward(const Tensor& input, const Tensor& grad_output, std::vector<Parameter>& params,
                     Tensor* grad_input, LayerCounters& counters);
+
+ private:
+  // Set by a training forward whose reordered input is what backward-weights wants too (same
+  // layout): backward then reads that buffer instead of reordering the unchanged input again.
+  // Any other forward on these primitives (an evaluation in between) clears it.
+  bool src_converted_for_backward_ = false;
 };
 
 }  // namespace pipeline::layers
