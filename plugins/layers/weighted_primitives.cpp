@@ -10,7 +10,7 @@ void WeightedPrimitives::run_forward(const Tensor& input, Tensor& output, const 
   if (params.size() > 1) args[DNNL_ARG_BIAS] = wrap(bias, params[1].value.data());
   forward.execute(stream(), args);
   dst.write_to(output.data());
-  src_converted_for_backward_ = mode == Mode::train && has_backward && src.reorders() && src.desc() == bwd_src.desc();
+  src_converted_for_backward_ = mode == Mode::train && src_shared_with_backward_;
 }
 
 void WeightedPrimitives::run_backward(const Tensor& input, const Tensor& grad_output, std::vector<Parameter>& params,
@@ -23,15 +23,15 @@ void WeightedPrimitives::run_backward(const Tensor& input, const Tensor& grad_ou
     w.grad.resize(w.value.shape());
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src_converted_for_backward_ ? src.converted() : bwd_src(input.data())},
-        {DNNL_ARG_DIFF_DST, bwd_w_diff_dst(grad_output.data())}};
-    args[DNNL_ARG_DIFF_WEIGHTS] = diff_weights.buffer(w.grad.data());
+        {DNNL_ARG_DIFF_DST, bwd_w_diff_dst(grad_output.data())},
+        {DNNL_ARG_DIFF_WEIGHTS, diff_weights.buffer(w.grad.data())}};
     if (params.size() > 1) {
       params[1].grad.resize(params[1].value.shape());
       args[DNNL_ARG_DIFF_BIAS] = wrap(bias, params[1].grad.data());
     }
     backward_weights.execute(stream(), args);
     diff_weights.write_to(w.grad.data());
-    diff_dst_converted = bwd_w_diff_dst.reorders() && bwd_w_diff_dst.desc() == bwd_d_diff_dst.desc();
+    diff_dst_converted = diff_dst_shared_;
   }
   if (grad_input) {
     ++counters.backward_data;

@@ -34,6 +34,8 @@ struct WeightedPrimitives {
     bwd_d_weights.init(plain_weights, bwd_data->weights_desc());
     diff_src.init(bwd_data->diff_src_desc(), plain_src);
     has_backward = true;
+    src_shared_with_backward_ = src.reorders() && src.desc() == bwd_src.desc();
+    diff_dst_shared_ = bwd_w_diff_dst.reorders() && bwd_w_diff_dst.desc() == bwd_d_diff_dst.desc();
   }
 
   // output (already sized) = layer(input) with params[0] the weights and params[1] the bias.
@@ -43,9 +45,12 @@ struct WeightedPrimitives {
                     Tensor* grad_input, LayerCounters& counters);
 
  private:
-  // Set by a training forward whose reordered input is what backward-weights wants too (same
-  // layout): backward then reads that buffer instead of reordering the unchanged input again.
-  // Any other forward on these primitives (an evaluation in between) clears it.
+  // Fixed at init: the forward's reordered input is in the layout backward-weights wants, and
+  // backward-weights' reordered output gradient in the one backward-data wants.
+  bool src_shared_with_backward_ = false, diff_dst_shared_ = false;
+  // Set by a training forward when src_shared_with_backward_: backward then reads the forward's
+  // buffer instead of reordering the unchanged input again. Any other forward on these
+  // primitives (an evaluation in between) clears it, so a stale buffer is never read.
   bool src_converted_for_backward_ = false;
 };
 
