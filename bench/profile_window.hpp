@@ -9,9 +9,11 @@
 
 namespace bench {
 
+// batch and flops_per_step (analytic, multiply-add = 2) let the reader give images/s and the share
+// of the machine's peak without a table of its own.
 template <class Step>
-void profile_window(int steps, Step step) {
-  std::printf("pipeline-profile begin steps=%d\n", steps);
+void profile_window(int steps, long long batch, double flops_per_step, Step step) {
+  std::printf("pipeline-profile begin steps=%d batch=%lld flops_per_step=%.6g\n", steps, batch, flops_per_step);
   std::fflush(stdout);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i) step();

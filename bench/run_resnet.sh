@@ -42,8 +42,8 @@ for size, threads in keys:
         v = [r[field] for r in rows if r["kind"] == "throughput" and r["impl"] == impl and r["size"] == size and r["threads"] == threads]
         return statistics.median(v) if v else float("nan")
     t_ours, t_pt, i_ours, i_pt = med("pipeline", "train_ips"), med("pytorch", "train_ips"), med("pipeline", "infer_ips"), med("pytorch", "infer_ips")
-    # Training FLOPs per image: 3 x forward, ResNet-18's forward is 1.82 GFLOP at 224 px.
-    train_flops = 3 * 1.82e9 * (size / 224) ** 2
+    # Training FLOPs per image as resnet_throughput counts them (the same network in both).
+    train_flops = med("pipeline", "train_flops_per_image")
     peak = peaks.get((threads, "f32")) or float("nan")
     share = lambda ips: f"{100 * ips * train_flops / 1e9 / peak:.0f}%"
     print(f"| 3x{size}x{size} | {threads} | {t_ours:.1f} | {t_pt:.1f} | {t_ours / t_pt:.2f} | {i_ours:.1f} | {i_pt:.1f} | {i_ours / i_pt:.2f} | "

@@ -6,28 +6,18 @@ import re
 import sys
 from collections import defaultdict
 
-# Analytic training FLOPs per image (forward + backward = 3 x forward; multiply-add = 2), as
-# bench/throughput.cpp and the anchors count them; ResNet-18 at 224 is 1.82 GFLOP forward.
-TRAIN_FLOPS_PER_IMAGE = {
-    "cnn": 3 * 8.48e6,
-    "lstm": 3 * (28 * 2 * 4 * 128 * ((28 + 128) + (128 + 128)) + 2 * 128 * 10),
-    "resnet32": 3 * 1.82e9 * (32 / 224) ** 2,
-    "resnet224": 3 * 1.82e9,
-}
-BATCH = {"cnn": 64, "lstm": 64, "resnet32": 32, "resnet224": 32}
-
-
 def window(path):
-    """The lines between the markers, the step count and the window's wall seconds."""
-    inside, lines, steps, seconds = False, [], 1, None
+    """The lines between the markers, the begin marker's fields (steps, batch, flops_per_step as
+    the benchmark counts them) and the window's wall seconds."""
+    inside, lines, fields, seconds = False, [], {}, None
     for line in open(path, errors="replace"):
         if line.startswith("pipeline-profile begin"):
-            inside, steps = True, int(re.search(r"steps=(\d+)", line).group(1))
+            inside, fields = True, {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.e+-]+)", line)}
         elif line.startswith("pipeline-profile end"):
             inside, seconds = False, float(re.search(r"seconds=([0-9.]+)", line).group(1))
         elif inside:
             lines.append(line.rstrip("\n"))
-    return lines, steps, seconds
+    return lines, fields, seconds
 
 
 def layouts(descs):
@@ -38,8 +28,10 @@ def layouts(descs):
 
 def main():
     config, wall_path, verbose_path, peak_path = sys.argv[1:5]
-    _, steps, wall = window(wall_path)
-    lines, vsteps, _ = window(verbose_path)
+    _, fields, wall = window(wall_path)
+    steps, batch, flops = int(fields["steps"]), int(fields["batch"]), fields["flops_per_step"]
+    lines, vfields, _ = window(verbose_path)
+    vsteps = int(vfields["steps"])
     peaks = {r["dtype"]: r["gflops"] for r in map(json.loads, open(peak_path)) if r.get("kind") == "peak"}
     groups = defaultdict(lambda: [0.0, 0])
     reorders = defaultdict(lambda: [0.0, 0])
@@ -63,15 +55,17 @@ def main():
     step_ms = 1000 * wall / steps
     onednn_ms = sum(v[0] for v in groups.values()) + sum(v[0] for v in reorders.values())
     reorder_ms = sum(v[0] for v in reorders.values())
-    flops = TRAIN_FLOPS_PER_IMAGE.get(config, 0) * BATCH.get(config, 0)
-    gflops = flops / (step_ms / 1000) / 1e9 if flops else float("nan")
+    gflops = flops / (step_ms / 1000) / 1e9
     peak = peaks.get("f32") or float("nan")
-    print(f"\n## {config}: training step {step_ms:.2f} ms (batch {BATCH.get(config, '?')}), "
+    print(f"\n## {config}: training step {step_ms:.2f} ms (batch {batch}, {1000 * batch / step_ms:.0f} img/s), "
           f"{gflops:.1f} GFLOP/s = {100 * gflops / peak:.0f}% of this machine's f32 matmul peak ({peak:.0f}; "
           f"bf16 {peaks.get('bf16') or float('nan'):.0f})")
+    # The verbose run's primitive times include its printing: when they exceed the quiet run's
+    # step, the time outside oneDNN cannot be told apart from that overhead.
+    outside = (f"{step_ms - onednn_ms:.2f} ms = {100 * (step_ms - onednn_ms) / step_ms:.0f}%" if step_ms > onednn_ms
+               else "not measurable (the verbose run's primitive times exceed the step)")
     print(f"inside oneDNN {onednn_ms:.2f} ms (reorders {reorder_ms:.2f}), outside oneDNN (our loops, "
-          f"allocation, loss, optimizer) {max(step_ms - onednn_ms, 0):.2f} ms = "
-          f"{100 * max(step_ms - onednn_ms, 0) / step_ms:.0f}%; primitives created per step: "
+          f"allocation, loss, optimizer) {outside}; primitives created per step: "
           f"{sum(created.values()) / vsteps:.1f}")
     print("\n| primitive | propagation | implementation | ms/step | calls/step | % of step |")
     print("|---|---|---|---|---|---|")

@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   };
   if (profile_steps > 0) {
     for (int i = 0; i < 3; ++i) train_step();
-    bench::profile_window(profile_steps, train_step);
+    bench::profile_window(profile_steps, batch, 3 * forward_flops(model_name) * static_cast<double>(batch), train_step);
     return 0;
   }
   const Timing train = time_steps(train_step, batch, min_time);
