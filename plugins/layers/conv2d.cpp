@@ -3,28 +3,18 @@
 #include <cmath>
 #include <map>
 
-#include "weighted_primitives.hpp"
+#include "conv_config.hpp"
 #include "layer_types.hpp"
+#include "weighted_primitives.hpp"
 #include "pipeline/error.hpp"
 
 namespace pipeline::layers {
 namespace {
 
-struct ConvConfig {
-  std::int64_t in = 0, out = 0, kernel = 0, stride = 1, padding = 0, dilation = 1, groups = 1;
-  std::int64_t height = 0, width = 0;  // the input's spatial size
-  bool bias = true;
-};
-
-Shape conv_output_of(const Shape& in, const ConvConfig& c) {
-  return conv_output(in, c.out, c.kernel, c.stride, c.padding, c.dilation, "conv2d");
-}
-
 class Conv2d : public Layer {
  public:
   Conv2d(const std::string& name, const ConvConfig& c) : Layer("conv2d", name), c_(c) {
-    params_.push_back({"weight", Tensor({c.out, c.in / c.groups, c.kernel, c.kernel}), {}, true, false});
-    if (c.bias) params_.push_back({"bias", Tensor({c.out}), {}, true, false});
+    params_ = conv_parameters(c);
   }
 
   Shape output_shape(const Shape& in) const override { return conv_output_of(in, c_); }
@@ -60,21 +50,29 @@ class Conv2d : public Layer {
     Shape out_shape = output_shape(Shape(input.shape().begin() + 1, input.shape().end()));
     out_shape.insert(out_shape.begin(), n);
     output.resize(out_shape);
-    prims(n, mode).run_forward(input, output, params_, mode);
-    if (mode == Mode::train) input_ = &input;
+    const Precision precision = compute_precision();
+    prims(n, mode, precision).run_forward(input, output, params_, mode);
+    if (mode == Mode::train) {
+      input_ = &input;
+      train_precision_ = precision;
+    }
   }
 
   void backward(const Tensor& grad_output, Tensor* grad_input) override {
     if (!input_) throw Error(ErrorCode::internal, "conv2d backward without a training forward");
-    prims(input_->dim(0), Mode::train).run_backward(*input_, grad_output, params_, grad_input, counters_);
+    prims(input_->dim(0), Mode::train, train_precision_).run_backward(*input_, grad_output, params_, grad_input, counters_);
   }
 
  private:
-  WeightedPrimitives& prims(std::int64_t n, Mode mode) {
-    auto& slot = prims_[n];
-    if (slot && (mode == Mode::eval || slot->has_backward)) return *slot;
-    slot = std::make_unique<WeightedPrimitives>();
-    WeightedPrimitives& p = *slot;
+  WeightedPrimitives& prims(std::int64_t n, Mode mode, Precision precision) {
+    return prims_.get(n, mode, precision, [this](WeightedPrimitives& p, std::int64_t n, Mode mode, Precision precision) {
+      make_prims(p, n, mode, precision);
+    });
+  }
+
+  // At bf16 the primitives read bf16 inputs and weights (converted by the reorders into their
+  // layouts) and write f32 outputs and gradients, as oneDNN's bf16 convolutions allow.
+  void make_prims(WeightedPrimitives& p, std::int64_t n, Mode mode, Precision precision) {
     const memory::dims src_dims = {n, c_.in, c_.height, c_.width};
     const Shape out = conv_output_of({c_.in, c_.height, c_.width}, c_);
     const memory::dims dst_dims = {n, c_.out, out[1], out[2]};
@@ -84,35 +82,37 @@ class Conv2d : public Layer {
     const tag w_tag = c_.groups == 1 ? tag::oihw : tag::goihw;
     const memory::dims strides = {c_.stride, c_.stride}, dilation = {c_.dilation - 1, c_.dilation - 1},
                        pad = {c_.padding, c_.padding};
+    const dt in_type = compute_type(precision);
     auto any = [](const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); };
+    auto in_any = [in_type](const memory::dims& d) { return memory::desc(d, in_type, tag::any); };
     p.bias = c_.bias ? plain({c_.out}, tag::x) : memory::desc();
     const auto prop = mode == Mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     const auto alg = dnnl::algorithm::convolution_direct;
     dnnl::convolution_forward::primitive_desc fpd(
-        dnnl::convolution_forward::desc(prop, alg, any(src_dims), any(w_dims), p.bias, any(dst_dims), strides, dilation,
-                                        pad, pad),
+        dnnl::convolution_forward::desc(prop, alg, in_any(src_dims), in_any(w_dims), p.bias, any(dst_dims), strides,
+                                        dilation, pad, pad),
         engine());
     const auto plain_src = plain(src_dims, tag::nchw), plain_w = plain(w_dims, w_tag), plain_dst = plain(dst_dims, tag::nchw);
     if (mode == Mode::train) {
       dnnl::convolution_backward_weights::primitive_desc wpd(
-          dnnl::convolution_backward_weights::desc(alg, any(src_dims), any(w_dims), p.bias, any(dst_dims), strides,
-                                                   dilation, pad, pad),
+          dnnl::convolution_backward_weights::desc(alg, in_any(src_dims), any(w_dims), p.bias, in_any(dst_dims),
+                                                   strides, dilation, pad, pad),
           engine(), fpd);
       dnnl::convolution_backward_data::primitive_desc dpd(
-          dnnl::convolution_backward_data::desc(alg, any(src_dims), any(w_dims), any(dst_dims), strides, dilation, pad,
-                                                pad),
+          dnnl::convolution_backward_data::desc(alg, any(src_dims), in_any(w_dims), in_any(dst_dims), strides,
+                                                dilation, pad, pad),
           engine(), fpd);
       p.init(fpd, &wpd, &dpd, plain_src, plain_w, plain_dst);
     } else {
       p.init(fpd, static_cast<dnnl::convolution_backward_weights::primitive_desc*>(nullptr),
              static_cast<dnnl::convolution_backward_data::primitive_desc*>(nullptr), plain_src, plain_w, plain_dst);
     }
-    return p;
   }
 
   ConvConfig c_;
-  std::map<std::int64_t, std::unique_ptr<WeightedPrimitives>> prims_;
+  PrimitiveCache<WeightedPrimitives> prims_;
   const Tensor* input_ = nullptr;
+  Precision train_precision_ = Precision::f32;  // of the training forward backward follows
 };
 
 }  // namespace
@@ -148,30 +148,9 @@ LayerInfo conv2d_layer() {
       param_int("in", "input channels; checked against the input when given", 0).range(0, 1 << 20),
   };
   info.create = [](const std::string& name, const Params& p, const Shape& input) -> std::unique_ptr<Layer> {
-    ConvConfig c;
-    c.out = p.get_int("out");
-    c.kernel = p.get_int("kernel");
-    c.stride = p.get_int("stride");
-    c.padding = p.get_int("padding");
-    c.dilation = p.get_int("dilation");
-    c.groups = p.get_int("groups");
-    c.bias = p.get_bool("bias");
-    const std::string what = "conv2d " + name;
-    if (input.size() != 3)
-      throw Error(ErrorCode::config_schema, what + " expects [channels, height, width] inputs, gets " + to_string(input));
-    c.in = input[0];
-    if (p.get_int("in") && p.get_int("in") != c.in)
-      throw Error(ErrorCode::config_schema, what + " expects " + std::to_string(p.get_int("in")) +
-                                                " input channels, gets " + std::to_string(c.in));
-    if (c.in % c.groups || c.out % c.groups)
-      throw Error(ErrorCode::config_schema, what + ": groups " + std::to_string(c.groups) +
-                                                " must divide input channels " + std::to_string(c.in) +
-                                                " and output channels " + std::to_string(c.out));
-    conv_output(input, c.out, c.kernel, c.stride, c.padding, c.dilation, what);
-    c.height = input[1];
-    c.width = input[2];
-    return std::make_unique<Conv2d>(name, c);
+    return std::make_unique<Conv2d>(name, conv_config(name, p, input));
   };
+  info.reference = conv2d_reference;
   return info;
 }
 

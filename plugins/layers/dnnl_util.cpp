@@ -17,6 +17,8 @@ memory::dims dims_of(const Shape& shape) { return memory::dims(shape.begin(), sh
 
 memory::desc plain(const memory::dims& dims, tag layout) { return memory::desc(dims, dt::f32, layout); }
 
+dt compute_type(Precision precision) { return precision == Precision::bf16 ? dt::bf16 : dt::f32; }
+
 memory wrap(const memory::desc& desc, const float* data) {
   return memory(desc, engine(), const_cast<float*>(data));
 }

@@ -4,6 +4,12 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "pipeline/layer.hpp"
+#include "pipeline/precision.hpp"
 #include "pipeline/tensor.hpp"
 
 namespace pipeline::layers {
@@ -17,6 +23,28 @@ dnnl::stream& stream();
 
 memory::dims dims_of(const Shape& shape);
 memory::desc plain(const memory::dims& dims, tag layout);
+// The data type a primitive's inputs take at this precision (its outputs stay f32).
+dt compute_type(Precision precision);
+
+// The primitives a layer made for one batch size and precision, kept for the next batch like it.
+// An inference-only entry is remade when a training pass needs backward primitives. P has a bool
+// has_backward; make(P&, batch, mode, precision) fills a new entry.
+template <class P>
+class PrimitiveCache {
+ public:
+  template <class Make>
+  P& get(std::int64_t batch, Mode mode, Precision precision, Make&& make) {
+    auto& slot = slots_[{batch, precision}];
+    if (!slot || (mode == Mode::train && !slot->has_backward)) {
+      slot = std::make_unique<P>();
+      make(*slot, batch, mode, precision);
+    }
+    return *slot;
+  }
+
+ private:
+  std::map<std::pair<std::int64_t, Precision>, std::unique_ptr<P>> slots_;
+};
 
 // A memory over a Tensor's storage (no copy).
 memory wrap(const memory::desc& desc, const float* data);

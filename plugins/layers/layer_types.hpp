@@ -1,6 +1,7 @@
 // The layer types of the layers plugin, each on oneDNN primitives.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,9 @@
 namespace pipeline::layers {
 
 LayerInfo conv2d_layer();
+// Plain twins (LayerInfo::reference), in reference/: simple loops over plain tensors.
+std::unique_ptr<Layer> conv2d_reference(const std::string& name, const Params& p, const Shape& input);
+std::unique_ptr<Layer> linear_reference(const std::string& name, const Params& p, const Shape& input);
 LayerInfo maxpool2d_layer();
 LayerInfo avgpool2d_layer();
 LayerInfo linear_layer();

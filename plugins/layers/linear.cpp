@@ -44,45 +44,54 @@ class Linear : public Layer {
     ++counters_.forward;
     const std::int64_t n = input.dim(0);
     output.resize({n, out_});
-    prims(n, mode).run_forward(input, output, params_, mode);
-    if (mode == Mode::train) input_ = &input;
+    const Precision precision = compute_precision();
+    prims(n, mode, precision).run_forward(input, output, params_, mode);
+    if (mode == Mode::train) {
+      input_ = &input;
+      train_precision_ = precision;
+    }
   }
 
   void backward(const Tensor& grad_output, Tensor* grad_input) override {
     if (!input_) throw Error(ErrorCode::internal, "linear backward without a training forward");
-    prims(input_->dim(0), Mode::train).run_backward(*input_, grad_output, params_, grad_input, counters_);
+    prims(input_->dim(0), Mode::train, train_precision_).run_backward(*input_, grad_output, params_, grad_input, counters_);
   }
 
  private:
-  WeightedPrimitives& prims(std::int64_t n, Mode mode) {
-    auto& slot = prims_[n];
-    if (slot && (mode == Mode::eval || slot->has_backward)) return *slot;
-    slot = std::make_unique<WeightedPrimitives>();
-    WeightedPrimitives& p = *slot;
+  WeightedPrimitives& prims(std::int64_t n, Mode mode, Precision precision) {
+    return prims_.get(n, mode, precision, [this](WeightedPrimitives& p, std::int64_t n, Mode mode, Precision precision) {
+      make_prims(p, n, mode, precision);
+    });
+  }
+
+  // At bf16: bf16 inputs and weights, f32 outputs and gradients (as conv2d).
+  void make_prims(WeightedPrimitives& p, std::int64_t n, Mode mode, Precision precision) {
     const memory::dims src = {n, in_}, w = {out_, in_}, dst = {n, out_};
+    const dt in_type = compute_type(precision);
     auto any = [](const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); };
+    auto in_any = [in_type](const memory::dims& d) { return memory::desc(d, in_type, tag::any); };
     p.bias = bias_ ? plain({out_}, tag::x) : memory::desc();
     const auto prop = mode == Mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     dnnl::inner_product_forward::primitive_desc fpd(
-        dnnl::inner_product_forward::desc(prop, any(src), any(w), p.bias, any(dst)), engine());
+        dnnl::inner_product_forward::desc(prop, in_any(src), in_any(w), p.bias, any(dst)), engine());
     if (mode == Mode::train) {
       dnnl::inner_product_backward_weights::primitive_desc wpd(
-          dnnl::inner_product_backward_weights::desc(any(src), any(w), p.bias, any(dst)), engine(), fpd);
+          dnnl::inner_product_backward_weights::desc(in_any(src), any(w), p.bias, in_any(dst)), engine(), fpd);
       dnnl::inner_product_backward_data::primitive_desc dpd(
-          dnnl::inner_product_backward_data::desc(any(src), any(w), any(dst)), engine(), fpd);
+          dnnl::inner_product_backward_data::desc(any(src), in_any(w), in_any(dst)), engine(), fpd);
       p.init(fpd, &wpd, &dpd, plain(src, tag::nc), plain(w, tag::oi), plain(dst, tag::nc));
     } else {
       p.init(fpd, static_cast<dnnl::inner_product_backward_weights::primitive_desc*>(nullptr),
              static_cast<dnnl::inner_product_backward_data::primitive_desc*>(nullptr), plain(src, tag::nc),
              plain(w, tag::oi), plain(dst, tag::nc));
     }
-    return p;
   }
 
   std::int64_t in_, out_;
   bool bias_;
-  std::map<std::int64_t, std::unique_ptr<WeightedPrimitives>> prims_;
+  PrimitiveCache<WeightedPrimitives> prims_;
   const Tensor* input_ = nullptr;
+  Precision train_precision_ = Precision::f32;  // of the training forward backward follows
 };
 
 }  // namespace
@@ -106,6 +115,7 @@ LayerInfo linear_layer() {
                                                 " inputs, gets " + std::to_string(input[0]));
     return std::make_unique<Linear>(name, input[0], p.get_int("out"), p.get_bool("bias"));
   };
+  info.reference = linear_reference;
   return info;
 }
 

@@ -15,6 +15,7 @@ class EvaluateStage : public Stage {
  public:
   explicit EvaluateStage(const Params& p)
       : batch_size_(p.get_int("batch_size")),
+        precision_(parse_precision(p.get_string("precision"))),
         predictions_(p.has("predictions") ? p.get_path("predictions") : std::filesystem::path()),
         many_shot_(p.get_int("many_shot")),
         few_shot_(p.get_int("few_shot")),
@@ -38,6 +39,7 @@ class EvaluateStage : public Stage {
       // Post-hoc logit adjustment (Menon et al. 2021): predict argmax z - tau log(prior).
       for (double log_prior : log_class_prior(train_counts)) loss.logit_offsets.push_back(static_cast<float>(-logit_adjustment_ * log_prior));
     }
+    const PrecisionScope precision(precision_);
     const Evaluation e = evaluate(*model, *data, batch_size_, loss, &ctx, !predictions_.empty());
     ctx.log(e.table(data->class_names()));
     Value v = e.to_value(data->class_names());
@@ -104,6 +106,7 @@ class EvaluateStage : public Stage {
   }
 
   std::int64_t batch_size_;
+  Precision precision_;
   std::filesystem::path predictions_;
   std::int64_t many_shot_, few_shot_;
   double logit_adjustment_;
@@ -125,6 +128,7 @@ StageInfo evaluate_stage() {
   info.outputs = {{"metrics", "metrics", "the scores"}};
   info.params = {
       param_int("batch_size", "samples per forward pass", 256).range(1, 1 << 20),
+      precision_param(),
       param_path("predictions", "write per-sample predictions (index, label, predicted, probabilities) as CSV here")
           .optional_value(),
       param_int("many_shot", "with a train input: classes with more training samples than this are many-shot", 100).range(0, 1e12),

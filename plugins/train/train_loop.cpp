@@ -57,6 +57,7 @@ std::vector<ParamSpec> training_params(double default_lr) {
                  "transforms of each training sample, drawn anew every epoch from the stage seed: random_resized_crop, "
                  "horizontal_flip, random_crop, normalize (e.g. [{random_crop: {size: 28, padding: 4}}, horizontal_flip])",
                  ParamType::any, Value::list()),
+      precision_param(),
   };
   const auto optimizer = optimizer_choice_params();
   params.insert(params.begin() + 5, optimizer.begin(), optimizer.end());  // after lr
@@ -88,6 +89,7 @@ TrainOptions training_options(const Params& p) {
   o.loss.focal_gamma = static_cast<float>(p.get_float("focal_gamma"));
   o.logit_adjustment = p.get_float("logit_adjustment");
   o.sampler = p.get_string("sampler");
+  o.precision = parse_precision(p.get_string("precision"));
   return o;
 }
 
@@ -275,6 +277,7 @@ std::shared_ptr<Dataset> prefix_features(Model& model, std::size_t k, const Data
 void train_model(Model& model, const Dataset& data, const Dataset* validation, const TrainOptions& o,
                  StageContext& ctx) {
   if (data.size() == 0) throw Error(ErrorCode::data_format, "the training dataset is empty");
+  const PrecisionScope precision(o.precision);
   // With augmentation the model takes the transformed samples (checked below), else the data's.
   if (o.augment.empty() && data.sample_shape() != model.input_shape())
     throw Error(ErrorCode::data_format, "the model takes samples of shape " + to_string(model.input_shape()) +

@@ -11,6 +11,7 @@
 #include "pipeline/dataset.hpp"
 #include "pipeline/model.hpp"
 #include "pipeline/params.hpp"
+#include "pipeline/precision.hpp"
 #include "pipeline/stage.hpp"
 #include "schedule.hpp"
 
@@ -36,6 +37,7 @@ struct TrainOptions {
   bool cache_features = true;       // train a trainable suffix on cached outputs of a frozen prefix
   double proximal_mu = 0;           // FedProx: (mu / 2) ||w - w_start||^2 added to the loss
   data::Augmentation augment;       // transforms of every training sample, drawn anew each epoch
+  Precision precision = Precision::f32;  // of every forward and backward pass, validation included
 };
 
 // The training parameters every training stage shares, and reading them back.

@@ -27,6 +27,7 @@ class Embed : public Stage {
     std::vector<float> features;
     features.reserve(static_cast<std::size_t>(data->size() * width));
     Tensor x, y;
+    const PrecisionScope precision(parse_precision(params_.get_string("precision")));
     for (std::int64_t begin = 0; begin < data->size(); begin += batch) {
       ctx.throw_if_stopped();
       const std::int64_t b = std::min(batch, data->size() - begin);
@@ -59,7 +60,7 @@ StageInfo embed_stage() {
   info.inputs = {{"model", "model", "the model to run, in eval mode (a backbone: truncate a pretrained model)"},
                  {"data", "dataset", "the samples"}};
   info.outputs = {{"data", "dataset", "one row of the model's flattened outputs per sample, same labels and classes"}};
-  info.params = {param_int("batch_size", "samples per forward pass", 256).range(1, 1 << 20)};
+  info.params = {param_int("batch_size", "samples per forward pass", 256).range(1, 1 << 20), precision_param()};
   info.create = [](const Params& p) { return std::make_unique<Embed>(p); };
   info.uses_seed = [](const Params&) { return false; };  // eval mode: nothing random
   return info;

@@ -135,6 +135,13 @@ struct LayerInfo {
   // `name` is the layer's name in the model. Throws Error with a message such as "expects 3136
   // inputs, gets 3200" when the input does not fit.
   std::function<std::unique_ptr<Layer>(const std::string& name, const Params&, const Shape& input)> create;
+  // Optional: the layer's plain twin, made like `create`: the same computation in simple loops,
+  // with the same parameters in the same order. The testkit (check_layer_type, `pipeline
+  // check-plugin`) runs both on the same inputs and compares forward and backward, in f32 and in
+  // bf16. At compute_precision() bf16 the twin rounds what the optimised layer reads in bf16 (for
+  // a convolution: input, weights and output gradient) with round_to_bf16 and accumulates in f32 or
+  // wider; a layer that always computes in f32 ignores the precision in both.
+  std::function<std::unique_ptr<Layer>(const std::string& name, const Params&, const Shape& input)> reference;
 };
 
 // The layer types every loaded plugin registered (filled by the core as it loads plugins).

@@ -15,6 +15,7 @@
 #include "pipeline/optimizer.hpp"
 #include "pipeline/params.hpp"
 #include "pipeline/plugin.hpp"
+#include "pipeline/precision.hpp"
 #include "pipeline/rng.hpp"
 #include "pipeline/safetensors.hpp"
 #include "pipeline/stage.hpp"

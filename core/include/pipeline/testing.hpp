@@ -23,6 +23,7 @@
 #include "pipeline/layer.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/model.hpp"
+#include "pipeline/precision.hpp"
 #include "pipeline/stage.hpp"
 
 namespace pipeline::testing {
@@ -54,6 +55,19 @@ struct GradientCheckOptions {
   std::uint64_t seed = 1;      // inputs, R and the subset
 };
 CheckResult check_layer_gradients(Layer& layer, const Shape& sample, const GradientCheckOptions& options = {});
+
+// A registered layer type against its plain twin (LayerInfo::reference), both made from the same
+// parameters and parameter values, at one compute precision: on the same seeded input, the
+// training and evaluation outputs, then from the same seeded output gradient the input gradient
+// and every trainable parameter's gradient. Passes when |optimised - reference| <= tolerance *
+// (1 + max |reference|) for every element of each tensor. A type without a reference fails.
+struct ReferenceCheckOptions {
+  std::int64_t batch = 2;
+  double tolerance = 1e-4;   // f32; bf16 twins round as the optimised layer does, so it holds too
+  std::uint64_t seed = 1;
+};
+CheckResult check_layer_against_reference(const std::string& type, const Value& params, const Shape& sample,
+                                          Precision precision, const ReferenceCheckOptions& options = {});
 
 // A layer of a registered type from parameters as written in YAML (checked against its schema),
 // initialised from `seed`. Throws Error when the parameters or the shape do not fit.
@@ -116,7 +130,8 @@ class Harness {
   CheckResult check_stage_type(const std::string& type);
   // Layer types: the schema; at each LayerInfo::examples entry (or conventional shapes), forward
   // shapes against output_shape, a deep clone() that keeps spec, train and eval agreeing when the
-  // layer says they do, and check_layer_gradients.
+  // layer says they do, check_layer_gradients, and with a LayerInfo::reference
+  // check_layer_against_reference in f32 and bf16.
   CheckResult check_layer_type(const std::string& type, const GradientCheckOptions& options = {});
   // Optimizers: the schema; steps with the defaults decrease a quadratic, leave frozen parameters
   // and buffers alone, and repeat exactly.

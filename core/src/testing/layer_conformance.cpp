@@ -154,6 +154,13 @@ CheckResult check_example(const std::string& type, const Example& e, const Gradi
   }
   std::unique_ptr<Layer> fresh = make_layer(type, e.params, e.input, options.seed);
   result.merge(check_layer_gradients(*fresh, e.input, options));
+  if (find_layer_type(type)->reference) {
+    ReferenceCheckOptions reference;
+    reference.batch = options.batch;
+    reference.seed = options.seed;
+    for (Precision precision : {Precision::f32, Precision::bf16})
+      result.merge(check_layer_against_reference(type, e.params, e.input, precision, reference));
+  }
   return result;
 }
 
