@@ -7,6 +7,7 @@
 //   resnet_throughput throughput SIZE [--min-time SECONDS]
 //   resnet_throughput finetune SIZE [--images N] [--epochs E]
 //   resnet_throughput profile SIZE [--steps N]   (N training steps between markers: bench/profile)
+//   --precision bf16: conv2d and linear compute in bf16 (f32 master weights), as `precision: bf16` does.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "layer_support.hpp"
 #include "loss.hpp"
 #include "optimizer.hpp"
+#include "pipeline/precision.hpp"
 #include "profile_window.hpp"
 #include "pipeline/model_builder.hpp"
 #include "pipeline/schema.hpp"
@@ -114,9 +116,10 @@ int throughput(std::int64_t size, double min_time) {
   const double train = images_per_second([&] { step(); }, min_time);
   const double infer = images_per_second([&] { step.model->forward(step.x, step.logits, Mode::eval); }, min_time);
   const char* threads = std::getenv("OMP_NUM_THREADS");
-  std::printf("{\"impl\": \"pipeline\", \"kind\": \"throughput\", \"size\": %lld, \"threads\": %s, \"batch\": %lld, "
-              "\"train_ips\": %.2f, \"infer_ips\": %.2f, \"train_flops_per_image\": %.4g, \"peak_rss_mb\": %.1f}\n",
-              static_cast<long long>(size), threads ? threads : "null", static_cast<long long>(batch), train, infer, train_flops_per_image(size),
+  std::printf("{\"impl\": \"pipeline\", \"kind\": \"throughput\", \"precision\": \"%s\", \"size\": %lld, \"threads\": %s, "
+              "\"batch\": %lld, \"train_ips\": %.2f, \"infer_ips\": %.2f, \"train_flops_per_image\": %.4g, \"peak_rss_mb\": %.1f}\n",
+              to_string(compute_precision()), static_cast<long long>(size), threads ? threads : "null",
+              static_cast<long long>(batch), train, infer, train_flops_per_image(size),
               peak_rss_mb());
   return 0;
 }
@@ -148,10 +151,10 @@ int finetune(std::int64_t size, std::int64_t images, std::int64_t epochs) {
   };
   const double cached = run(true, true), uncached = run(true, false), full = run(false, false);
   const char* threads = std::getenv("OMP_NUM_THREADS");
-  std::printf("{\"impl\": \"pipeline\", \"kind\": \"finetune\", \"size\": %lld, \"threads\": %s, \"images\": %lld, "
+  std::printf("{\"impl\": \"pipeline\", \"kind\": \"finetune\", \"precision\": \"%s\", \"size\": %lld, \"threads\": %s, \"images\": %lld, "
               "\"epochs\": %lld, \"epoch_seconds_frozen_cached\": %.3f, \"epoch_seconds_frozen_uncached\": %.3f, "
               "\"epoch_seconds_full\": %.3f, \"speedup_cached_vs_full\": %.2f, \"speedup_cached_vs_uncached\": %.2f}\n",
-              static_cast<long long>(size), threads ? threads : "null", static_cast<long long>(images),
+              to_string(compute_precision()), static_cast<long long>(size), threads ? threads : "null", static_cast<long long>(images),
               static_cast<long long>(epochs), cached, uncached, full, full / cached, uncached / cached);
   return 0;
 }
@@ -160,7 +163,7 @@ int finetune(std::int64_t size, std::int64_t images, std::int64_t epochs) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: resnet_throughput throughput|finetune SIZE [--min-time S] [--images N] [--epochs E]\n");
+    std::fprintf(stderr, "usage: resnet_throughput throughput|finetune|profile SIZE [--min-time S] [--images N] [--epochs E] [--steps N] [--precision f32|bf16]\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -168,12 +171,15 @@ int main(int argc, char** argv) {
   double min_time = 5;
   std::int64_t images = 250, epochs = 3;
   int steps = 3;
+  Precision precision = Precision::f32;
   for (int i = 3; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--min-time")) min_time = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--images")) images = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--epochs")) epochs = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--precision")) precision = parse_precision(argv[i + 1]);
   }
+  const PrecisionScope scope(precision);
   if (mode == "profile") return profile(size, steps);
   return mode == "finetune" ? finetune(size, images, epochs) : throughput(size, min_time);
 }

@@ -4,7 +4,10 @@
 // Fashion-MNIST training set. One config per process (peak RSS is per config); threads come from
 // OMP_NUM_THREADS, set by run_throughput.sh. Prints one JSON line.
 //
-//   throughput MODEL BATCH [--min-time SECONDS] [--profile-steps N]
+//   throughput MODEL BATCH [--min-time SECONDS] [--profile-steps N] [--precision f32|bf16]
+//
+// --precision bf16: conv2d and linear compute in bf16 with f32 master weights, as the stages'
+// `precision: bf16` does (the recurrent layers stay f32).
 //
 // --profile-steps N: after warm-up, N training steps between two marker lines on stdout and no
 // timing, for bench/profile to attribute ONEDNN_VERBOSE's per-primitive lines to a step.
@@ -24,6 +27,7 @@
 #include "layer_support.hpp"
 #include "loss.hpp"
 #include "optimizer.hpp"
+#include "pipeline/precision.hpp"
 #include "profile_window.hpp"
 
 using namespace pipeline;
@@ -75,17 +79,20 @@ Timing time_steps(Step step, std::int64_t batch, double min_time) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: throughput MODEL BATCH [--min-time SECONDS]\n");
+    std::fprintf(stderr, "usage: throughput MODEL BATCH [--min-time SECONDS] [--profile-steps N] [--precision f32|bf16]\n");
     return 2;
   }
   const std::string model_name = argv[1];
   const std::int64_t batch = std::atoll(argv[2]);
   double min_time = 3.0;
   int profile_steps = 0;
+  Precision precision = Precision::f32;
   for (int i = 3; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--min-time")) min_time = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--profile-steps")) profile_steps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--precision")) precision = parse_precision(argv[i + 1]);
   }
+  const PrecisionScope scope(precision);
   const char* dir = std::getenv("FMNIST_DIR") ? std::getenv("FMNIST_DIR") : "/usr/share/datasets/fashion-mnist";
   auto images = data::read_idx(std::string(dir) + "/train-images-idx3-ubyte.gz", 3, "image");
   auto labels_raw = data::read_idx(std::string(dir) + "/train-labels-idx1-ubyte.gz", 1, "label");
@@ -134,11 +141,11 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   const double flops = forward_flops(model_name);
   const char* threads = std::getenv("OMP_NUM_THREADS");
-  std::printf("{\"impl\": \"pipeline\", \"model\": \"%s\", \"threads\": %s, \"batch\": %lld, "
+  std::printf("{\"impl\": \"pipeline\", \"model\": \"%s\", \"precision\": \"%s\", \"threads\": %s, \"batch\": %lld, "
               "\"train_ips\": %.1f, \"train_ips_median_step\": %.1f, \"infer_ips\": %.1f, "
               "\"infer_ips_median_step\": %.1f, \"train_gflops\": %.2f, \"infer_gflops\": %.2f, "
               "\"train_steps\": %d, \"infer_steps\": %d, \"peak_rss_mb\": %.1f}\n",
-              model_name.c_str(), threads ? threads : "null", static_cast<long long>(batch), train.ips,
+              model_name.c_str(), to_string(precision), threads ? threads : "null", static_cast<long long>(batch), train.ips,
               train.ips_median_step, infer.ips, infer.ips_median_step, 3 * flops * train.ips / 1e9,
               flops * infer.ips / 1e9, train.steps, infer.steps, usage.ru_maxrss / 1024.0);
   return 0;
