@@ -1,7 +1,6 @@
 // conv2d: 2-D convolution (stride, padding, dilation, groups, optional bias) on oneDNN, with
 // layouts chosen by oneDNN (format_tag::any) and reorders only where a layout differs.
 #include <cmath>
-#include <map>
 
 #include "conv_config.hpp"
 #include "layer_types.hpp"
@@ -50,17 +49,13 @@ class Conv2d : public Layer {
     Shape out_shape = output_shape(Shape(input.shape().begin() + 1, input.shape().end()));
     out_shape.insert(out_shape.begin(), n);
     output.resize(out_shape);
-    const Precision precision = compute_precision();
-    prims(n, mode, precision).run_forward(input, output, params_, mode);
-    if (mode == Mode::train) {
-      input_ = &input;
-      train_precision_ = precision;
-    }
+    prims(n, mode, compute_precision()).run_forward(input, output, params_, mode);
+    if (mode == Mode::train) input_ = &input;
   }
 
   void backward(const Tensor& grad_output, Tensor* grad_input) override {
-    if (!input_) throw Error(ErrorCode::internal, "conv2d backward without a training forward");
-    prims(input_->dim(0), Mode::train, train_precision_).run_backward(*input_, grad_output, params_, grad_input, counters_);
+    if (!input_ || !prims_.training()) throw Error(ErrorCode::internal, "conv2d backward without a training forward");
+    prims_.training()->run_backward(*input_, grad_output, params_, grad_input, counters_);
   }
 
  private:
@@ -112,7 +107,6 @@ class Conv2d : public Layer {
   ConvConfig c_;
   PrimitiveCache<WeightedPrimitives> prims_;
   const Tensor* input_ = nullptr;
-  Precision train_precision_ = Precision::f32;  // of the training forward backward follows
 };
 
 }  // namespace

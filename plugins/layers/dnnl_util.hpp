@@ -39,11 +39,15 @@ class PrimitiveCache {
       slot = std::make_unique<P>();
       make(*slot, batch, mode, precision);
     }
+    if (mode == Mode::train) training_ = slot.get();
     return *slot;
   }
+  // The entry of the last training forward, which its backward must use (null before one).
+  P* training() const { return training_; }
 
  private:
   std::map<std::pair<std::int64_t, Precision>, std::unique_ptr<P>> slots_;
+  P* training_ = nullptr;
 };
 
 // A memory over a Tensor's storage (no copy).

@@ -1,6 +1,5 @@
 // linear: a fully connected layer on oneDNN's inner product, weights [out, in] as in PyTorch.
 #include <cmath>
-#include <map>
 
 #include "weighted_primitives.hpp"
 #include "layer_types.hpp"
@@ -44,17 +43,13 @@ class Linear : public Layer {
     ++counters_.forward;
     const std::int64_t n = input.dim(0);
     output.resize({n, out_});
-    const Precision precision = compute_precision();
-    prims(n, mode, precision).run_forward(input, output, params_, mode);
-    if (mode == Mode::train) {
-      input_ = &input;
-      train_precision_ = precision;
-    }
+    prims(n, mode, compute_precision()).run_forward(input, output, params_, mode);
+    if (mode == Mode::train) input_ = &input;
   }
 
   void backward(const Tensor& grad_output, Tensor* grad_input) override {
-    if (!input_) throw Error(ErrorCode::internal, "linear backward without a training forward");
-    prims(input_->dim(0), Mode::train, train_precision_).run_backward(*input_, grad_output, params_, grad_input, counters_);
+    if (!input_ || !prims_.training()) throw Error(ErrorCode::internal, "linear backward without a training forward");
+    prims_.training()->run_backward(*input_, grad_output, params_, grad_input, counters_);
   }
 
  private:
@@ -91,7 +86,6 @@ class Linear : public Layer {
   bool bias_;
   PrimitiveCache<WeightedPrimitives> prims_;
   const Tensor* input_ = nullptr;
-  Precision train_precision_ = Precision::f32;  // of the training forward backward follows
 };
 
 }  // namespace

@@ -51,9 +51,10 @@ void compare(const std::string& what, const Tensor& got, const Tensor& want, dou
   double worst = 0;
   std::size_t at = 0;
   for (std::size_t i = 0; i < want.values().size(); ++i) {
-    const double d = std::fabs(static_cast<double>(got.values()[i]) - want.values()[i]);
-    if (!(d <= worst) || std::isnan(d)) {
-      worst = std::isnan(d) ? INFINITY : d;
+    double d = std::fabs(static_cast<double>(got.values()[i]) - want.values()[i]);
+    if (std::isnan(d)) d = INFINITY;  // a NaN on either side is the worst difference
+    if (d > worst) {
+      worst = d;
       at = i;
     }
   }
